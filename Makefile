@@ -1,0 +1,64 @@
+# The verbs of this repository. `make help` lists them.
+SHELL := /bin/bash
+PY := .venv/bin/python
+UV := .venv/bin/uv
+LIVEKIT_VERSION := v1.13.5
+LIVEKIT_SERVER := .tools/bin/livekit-server
+STAMP := .venv/.installed
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-14s %s\n", $$1, $$2}'
+
+$(STAMP): constraints.txt requirements.in */pyproject.toml
+	@test -x $(PY) || python3 -m venv .venv
+	@test -x $(UV) || $(PY) -m pip install -q uv==0.13.9
+	$(UV) pip install -q --python $(PY) -c constraints.txt -r requirements.in
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install every package with pinned versions
+
+lock: ## re-pin constraints.txt from requirements.in (no download URLs recorded)
+	@test -x $(UV) || $(MAKE) install
+	$(UV) pip compile -q --no-emit-index-url --no-header requirements.in -p 3.11 -o - \
+	  | grep -v '^-e\|^ *#\|^$$' | sed 's/ *#.*//' > constraints.txt
+
+$(LIVEKIT_SERVER):
+	@mkdir -p .tools/bin
+	GOBIN=$(CURDIR)/.tools/bin go install github.com/livekit/livekit-server/cmd/server@$(LIVEKIT_VERSION)
+	mv .tools/bin/server $(LIVEKIT_SERVER)
+
+livekit-server: ## build livekit-server into .tools/bin (skipped when a livekit-server is on PATH or already built)
+	@command -v livekit-server >/dev/null || $(MAKE) $(LIVEKIT_SERVER)
+
+lint: install ## ruff check, ruff format --check, mypy --strict over every package
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+
+unit: install ## unit and service tests (real Postgres, real token service, stub model)
+	.venv/bin/pytest contracts openai-stub token-service agent-service
+
+e2e: install livekit-server ## the whole call for real: Postgres, livekit-server, stub, both services, trainee clients
+	.venv/bin/pytest tests-e2e
+
+test: lint unit e2e ## everything CI runs
+
+up: install livekit-server ## run the whole stack locally as processes (Ctrl-C stops it)
+	$(PY) -m devstack up
+
+compose-up: ## run the stack with Docker compose (where a Docker engine runs)
+	docker compose up --build
+
+down: ## stop what `make up` or `make compose-up` started
+	-$(PY) -m devstack down
+	-command -v docker >/dev/null && docker compose down
+
+bench: install livekit-server ## benchmarks: prints a table, writes JSON under .bench/
+	$(PY) -m bench
+
+export-contracts: install ## regenerate contracts/export (JSON Schema + TypeScript)
+	$(PY) -m training_contracts export
+
+.PHONY: help install lock livekit-server lint unit e2e test up compose-up down bench export-contracts

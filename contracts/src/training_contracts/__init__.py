@@ -1,0 +1,92 @@
+"""The wire contract of the voice training backend, version 1.
+
+Everything that crosses a process boundary is named here once: the agent name used for explicit
+dispatch, the dispatch metadata, the agent's participant attributes and error codes, and the bodies
+of the token service's public and internal HTTP APIs. Both services import it; the Next.js frontend
+reads the generated `export/training-contracts.ts`.
+
+Dispatch metadata (the token's room configuration -> `ctx.job.metadata`)::
+
+    {"version":1,"userId":"4a1f…","assignmentId":"9c0e…","scenarioId":"77d2…"}
+
+Agent participant attributes::
+
+    {"session.id": "1b9e…"}          or          {"error": "session_create_failed"}
+
+Evolution rule: a field is added by appending it with a default, so older readers ignore it and
+older writers still decode; a field's type never changes and a field is never removed or renamed.
+Anything else is a breaking change: it gets a new `version` tag (DISPATCH_VERSION) and the package's
+major version, and readers refuse versions they do not know with `unsupported_version`.
+"""
+
+from .attributes import ATTR_ERROR, ATTR_SESSION_ID, AgentErrorCode
+from .dispatch import (
+    AGENT_NAME,
+    DISPATCH_VERSION,
+    AgentDispatchMetadata,
+    decode_dispatch,
+    encode_dispatch,
+)
+from .errors import ContractError
+from .internal_api import (
+    INTERNAL_KEY_HEADER,
+    MAX_TURN_CONTENT_CHARS,
+    MAX_TURNS_PER_BATCH,
+    CreateSessionRequest,
+    CreateSessionResponse,
+    Role,
+    ScenarioResponse,
+    SessionType,
+    TranscriptAck,
+    TranscriptBatch,
+    TranscriptTurn,
+)
+from .public_api import (
+    ROOM_NAME_PREFIX,
+    USER_ID_HEADER,
+    ApiErrorCode,
+    ErrorBody,
+    ErrorDetail,
+    Evaluation,
+    Observation,
+    SessionView,
+    TokenRequest,
+    TokenResponse,
+    TurnView,
+)
+
+__version__ = "1.0.0"
+
+__all__ = [
+    "AGENT_NAME",
+    "ATTR_ERROR",
+    "ATTR_SESSION_ID",
+    "DISPATCH_VERSION",
+    "INTERNAL_KEY_HEADER",
+    "MAX_TURNS_PER_BATCH",
+    "MAX_TURN_CONTENT_CHARS",
+    "ROOM_NAME_PREFIX",
+    "USER_ID_HEADER",
+    "AgentDispatchMetadata",
+    "AgentErrorCode",
+    "ApiErrorCode",
+    "ContractError",
+    "CreateSessionRequest",
+    "CreateSessionResponse",
+    "ErrorBody",
+    "ErrorDetail",
+    "Evaluation",
+    "Observation",
+    "Role",
+    "ScenarioResponse",
+    "SessionType",
+    "SessionView",
+    "TokenRequest",
+    "TokenResponse",
+    "TranscriptAck",
+    "TranscriptBatch",
+    "TranscriptTurn",
+    "TurnView",
+    "decode_dispatch",
+    "encode_dispatch",
+]

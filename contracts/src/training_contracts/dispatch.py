@@ -1,0 +1,58 @@
+"""Explicit agent dispatch: the agent's name and the job metadata the token service puts in the token."""
+
+from typing import Final
+from uuid import UUID
+
+import msgspec
+
+from .attributes import AgentErrorCode
+from .errors import ContractError
+
+AGENT_NAME: Final = "training-agent"
+"""The token service dispatches this name; the worker registers under it. Nothing else may spell it."""
+
+DISPATCH_VERSION: Final = 1
+
+
+class AgentDispatchMetadata(
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    rename="camel",
+    omit_defaults=True,
+    tag_field="version",
+    tag=DISPATCH_VERSION,
+):
+    """`{"version":1,"userId":"…","assignmentId":"…","scenarioId":"…"}`; absent ids are omitted.
+
+    Metadata without `version` is the seed plan's original shape and reads as version 1.
+    """
+
+    user_id: UUID
+    assignment_id: UUID | None = None
+    scenario_id: UUID | None = None
+
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(AgentDispatchMetadata)
+
+
+def encode_dispatch(metadata: AgentDispatchMetadata) -> str:
+    return _encoder.encode(metadata).decode()
+
+
+def decode_dispatch(raw: str | bytes) -> AgentDispatchMetadata:
+    """Job metadata -> AgentDispatchMetadata, or ContractError with the code the agent publishes."""
+    if not raw:
+        raise ContractError(AgentErrorCode.INVALID_METADATA, "job metadata is empty")
+    try:
+        return _decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        if str(exc).endswith("at `$.version`"):
+            raise ContractError(
+                AgentErrorCode.UNSUPPORTED_VERSION,
+                f"dispatch metadata version is not {DISPATCH_VERSION}: {exc}",
+            ) from exc
+        raise ContractError(AgentErrorCode.INVALID_METADATA, f"invalid dispatch metadata: {exc}") from exc
+    except msgspec.DecodeError as exc:
+        raise ContractError(AgentErrorCode.INVALID_METADATA, f"dispatch metadata is not JSON: {exc}") from exc

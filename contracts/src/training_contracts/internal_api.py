@@ -1,0 +1,76 @@
+"""Bodies of the internal API the agent calls (authenticated by `X-Internal-Service-Key`)."""
+
+from enum import StrEnum
+from typing import Annotated, Final
+from uuid import UUID
+
+import msgspec
+
+INTERNAL_KEY_HEADER: Final = "X-Internal-Service-Key"
+
+MAX_TURNS_PER_BATCH: Final = 5000
+"""More turns than this in one transcript request is refused with 413."""
+
+MAX_TURN_CONTENT_CHARS: Final = 20_000
+"""A longer turn is refused with 400; the agent splits nothing, so it must stay under this."""
+
+
+class SessionType(StrEnum):
+    ASSIGNMENT = "assignment"
+    FREE_PRACTICE = "free_practice"
+
+
+class Role(StrEnum):
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
+TurnContent = Annotated[str, msgspec.Meta(max_length=MAX_TURN_CONTENT_CHARS)]
+
+
+class CreateSessionRequest(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+    """POST /api/internal/sessions"""
+
+    type: SessionType
+    user_id: UUID
+    assignment_id: UUID | None = None
+    scenario_id: UUID | None = None
+
+
+class CreateSessionResponse(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """A repeated call for the same assignment returns the same session with `attempt` + 1."""
+
+    session_id: UUID
+    attempt: int
+
+
+class TranscriptTurn(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+    """One final turn. (session, attemptNumber, turnOrder) identifies it; re-sending it is a no-op."""
+
+    role: Role
+    content: TurnContent
+    turn_order: PositiveInt
+    attempt_number: PositiveInt | None = None
+    interrupted: bool = False
+
+
+class TranscriptBatch(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """POST /api/internal/sessions/{id}/transcript. A missing attemptNumber means the current attempt."""
+
+    turns: list[TranscriptTurn]
+
+
+class TranscriptAck(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """`stored` counts the turns that were new; a fully re-sent batch answers `stored: 0`."""
+
+    received: int
+    stored: int
+
+
+class ScenarioResponse(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """GET /api/internal/scenarios/{id}"""
+
+    id: UUID
+    title: str
+    prompt: str

@@ -1,0 +1,96 @@
+"""Bodies of the API the Next.js frontend calls (authenticated by the `x-user-id` header)."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Final
+from uuid import UUID
+
+import msgspec
+
+from .internal_api import Role, SessionType
+
+USER_ID_HEADER: Final = "x-user-id"
+ROOM_NAME_PREFIX: Final = "training-"
+
+
+class TokenRequest(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+    """POST /api/livekit/token; an empty body `{}` asks for free practice."""
+
+    assignment_id: UUID | None = None
+    scenario_id: UUID | None = None
+
+
+class TokenResponse(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    token: str
+    server_url: str
+    room_name: str
+
+
+class TurnView(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    role: Role
+    content: str
+    turn_order: int
+    attempt_number: int
+    interrupted: bool
+
+
+class SessionView(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+    """GET /api/sessions/{id}: turns of every attempt, ordered by attempt then turn order."""
+
+    id: UUID
+    type: SessionType
+    status: str
+    attempt: int
+    created_at: datetime
+    updated_at: datetime
+    turns: list[TurnView]
+    assignment_id: UUID | None = None
+    scenario_id: UUID | None = None
+
+
+Score = Annotated[int, msgspec.Meta(ge=0, le=100)]
+
+
+class Observation(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """One strength or improvement, tied to the transcript turns it is about."""
+
+    point: str
+    turn_orders: list[int]
+
+
+class Evaluation(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """POST /api/sessions/{id}/evaluation: feedback on the session's current attempt."""
+
+    session_id: UUID
+    attempt: int
+    overall_score: Score
+    summary: str
+    strengths: list[Observation]
+    improvements: list[Observation]
+    model: str
+    created_at: datetime
+
+
+class ErrorDetail(msgspec.Struct, frozen=True, kw_only=True):
+    code: str
+    message: str
+
+
+class ErrorBody(msgspec.Struct, frozen=True, kw_only=True):
+    """Every non-2xx answer of both services' HTTP APIs: `{"error":{"code":"…","message":"…"}}`."""
+
+    error: ErrorDetail
+
+
+class ApiErrorCode(StrEnum):
+    """`error.code` values of the HTTP APIs; the HTTP status carries the class of failure."""
+
+    BAD_REQUEST = "bad_request"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    TRANSCRIPT_PENDING = "transcript_pending"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    EVALUATION_UNAVAILABLE = "evaluation_unavailable"
+    NOT_READY = "not_ready"
+    INTERNAL_ERROR = "internal_error"
