@@ -53,6 +53,10 @@ def decode_dispatch(raw: str | bytes) -> AgentDispatchMetadata:
                 AgentErrorCode.UNSUPPORTED_VERSION,
                 f"dispatch metadata version is not {DISPATCH_VERSION}: {exc}",
             ) from exc
-        raise ContractError(AgentErrorCode.INVALID_METADATA, f"invalid dispatch metadata: {exc}") from exc
+        raise ContractError(
+            AgentErrorCode.INVALID_METADATA, f"invalid dispatch metadata: {exc}"
+        ) from exc
     except msgspec.DecodeError as exc:
-        raise ContractError(AgentErrorCode.INVALID_METADATA, f"dispatch metadata is not JSON: {exc}") from exc
+        raise ContractError(
+            AgentErrorCode.INVALID_METADATA, f"dispatch metadata is not JSON: {exc}"
+        ) from exc

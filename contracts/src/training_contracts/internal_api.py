@@ -29,7 +29,9 @@ PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
 TurnContent = Annotated[str, msgspec.Meta(max_length=MAX_TURN_CONTENT_CHARS)]
 
 
-class CreateSessionRequest(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+class CreateSessionRequest(
+    msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True
+):
     """POST /api/internal/sessions"""
 
     type: SessionType
@@ -55,10 +57,17 @@ class TranscriptTurn(msgspec.Struct, frozen=True, kw_only=True, rename="camel", 
     interrupted: bool = False
 
 
-class TranscriptBatch(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
-    """POST /api/internal/sessions/{id}/transcript. A missing attemptNumber means the current attempt."""
+class TranscriptBatch(
+    msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True
+):
+    """POST /api/internal/sessions/{id}/transcript. A missing attemptNumber means the current attempt.
+
+    The agent sends batches as the call goes and one with `final: true` when the call has ended;
+    that one marks the attempt complete, which is what evaluation waits for.
+    """
 
     turns: list[TranscriptTurn]
+    final: bool = False
 
 
 class TranscriptAck(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):

@@ -90,6 +90,7 @@ class ApiErrorCode(StrEnum):
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
     TRANSCRIPT_PENDING = "transcript_pending"
+    TRANSCRIPT_EMPTY = "transcript_empty"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     EVALUATION_UNAVAILABLE = "evaluation_unavailable"
     NOT_READY = "not_ready"

@@ -1,0 +1,1 @@
+"""Runs the real parts of the stack as local processes, for tests and for `make up`."""

@@ -1,0 +1,141 @@
+"""A throwaway PostgreSQL cluster from the machine's own binaries.
+
+PostgreSQL refuses to run as root, and our CI runs as root: when we are root, every server command
+runs as the `postgres` user (runuser) and the data directory is handed to that user. pytest-postgresql
+and testing.postgresql both assume an unprivileged caller, hence this small module.
+"""
+
+import contextlib
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .ports import free_port
+
+_SUPERUSER = "postgres"
+
+
+def _bindir() -> Path:
+    explicit = os.environ.get("PG_BINDIR")
+    if explicit:
+        return Path(explicit)
+    on_path = shutil.which("pg_ctl")
+    if on_path:
+        return Path(on_path).resolve().parent
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
+    if not candidates:
+        raise RuntimeError(
+            "PostgreSQL server binaries not found: install PostgreSQL (Debian: postgresql-15) "
+            "or set PG_BINDIR to the folder holding pg_ctl"
+        )
+    return Path(candidates[0])
+
+
+def _as_server_user(argv: list[str]) -> list[str]:
+    if os.geteuid() == 0:
+        return ["runuser", "-u", _SUPERUSER, "--", *argv]
+    return argv
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    port: int
+    datadir: Path
+    database: str
+
+    def dsn(self, database: str | None = None) -> str:
+        return f"postgresql://{_SUPERUSER}@127.0.0.1:{self.port}/{database or self.database}"
+
+    def create_database(self, name: str) -> str:
+        self._psql("postgres", f'CREATE DATABASE "{name}"')
+        return self.dsn(name)
+
+    def _psql(self, database: str, sql: str) -> None:
+        subprocess.run(
+            [
+                str(_bindir() / "psql"),
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                _SUPERUSER,
+                "-d",
+                database,
+                "-c",
+                sql,
+            ],
+            check=True,
+            capture_output=True,
+        )
+
+
+@contextlib.contextmanager
+def postgres_server(
+    database: str = "training", port: int | None = None
+) -> Iterator[PostgresServer]:
+    """Start a fresh cluster on 127.0.0.1 (trust auth, fsync off) and remove it afterwards."""
+    bindir = _bindir()
+    root = Path(tempfile.mkdtemp(prefix="pg-"))
+    datadir = root / "data"
+    root.chmod(0o755)
+    if os.geteuid() == 0:
+        shutil.chown(root, _SUPERUSER)
+    port = port or free_port()
+    server = PostgresServer(port=port, datadir=datadir, database=database)
+
+    def run(argv: list[str]) -> None:
+        result = subprocess.run(_as_server_user(argv), capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f"{argv[0]} failed ({result.returncode}): {result.stderr.strip()}")
+
+    run(
+        [
+            str(bindir / "initdb"),
+            "-D",
+            str(datadir),
+            "-U",
+            _SUPERUSER,
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ]
+    )
+    options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+    try:
+        run(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(datadir),
+                "-o",
+                options,
+                "-l",
+                str(root / "log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
+        )
+        server.create_database(database)
+        yield server
+    finally:
+        subprocess.run(
+            _as_server_user(
+                [str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "-w", "stop"]
+            ),
+            capture_output=True,
+            check=False,
+        )
+        shutil.rmtree(root, ignore_errors=True)
