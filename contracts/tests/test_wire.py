@@ -1,0 +1,120 @@
+"""Exact bytes on the wire: a change here is a contract change and needs a version decision."""
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+import msgspec
+import pytest
+
+from training_contracts import (
+    AgentDispatchMetadata,
+    CreateSessionRequest,
+    CreateSessionResponse,
+    ErrorBody,
+    ErrorDetail,
+    Role,
+    SessionType,
+    TokenRequest,
+    TokenResponse,
+    TranscriptAck,
+    TranscriptBatch,
+    TranscriptTurn,
+    encode_dispatch,
+)
+
+USER = UUID("4a1f0d3e-0000-4000-8000-000000000001")
+ASSIGNMENT = UUID("9c0e7b21-0000-4000-8000-000000000002")
+SCENARIO = UUID("77d2c0aa-0000-4000-8000-000000000003")
+SESSION = UUID("1b9e55f0-0000-4000-8000-000000000004")
+
+
+def test_dispatch_metadata_free_practice_bytes() -> None:
+    assert encode_dispatch(AgentDispatchMetadata(user_id=USER)) == (
+        '{"version":1,"userId":"4a1f0d3e-0000-4000-8000-000000000001"}'
+    )
+
+
+def test_dispatch_metadata_assignment_bytes() -> None:
+    metadata = AgentDispatchMetadata(user_id=USER, assignment_id=ASSIGNMENT, scenario_id=SCENARIO)
+    assert encode_dispatch(metadata) == (
+        '{"version":1,"userId":"4a1f0d3e-0000-4000-8000-000000000001",'
+        '"assignmentId":"9c0e7b21-0000-4000-8000-000000000002",'
+        '"scenarioId":"77d2c0aa-0000-4000-8000-000000000003"}'
+    )
+
+
+def test_token_bodies_bytes() -> None:
+    assert msgspec.json.encode(TokenRequest()) == b"{}"
+    assert msgspec.json.encode(TokenRequest(assignment_id=ASSIGNMENT)) == (
+        b'{"assignmentId":"9c0e7b21-0000-4000-8000-000000000002"}'
+    )
+    response = TokenResponse(
+        token="t", server_url="ws://127.0.0.1:7880", room_name="training-0a1b2c3d"
+    )
+    assert msgspec.json.encode(response) == (
+        b'{"token":"t","serverUrl":"ws://127.0.0.1:7880","roomName":"training-0a1b2c3d"}'
+    )
+
+
+def test_internal_session_bodies_bytes() -> None:
+    request = CreateSessionRequest(
+        type=SessionType.ASSIGNMENT, user_id=USER, assignment_id=ASSIGNMENT
+    )
+    assert msgspec.json.encode(request) == (
+        b'{"type":"assignment","userId":"4a1f0d3e-0000-4000-8000-000000000001",'
+        b'"assignmentId":"9c0e7b21-0000-4000-8000-000000000002"}'
+    )
+    response = CreateSessionResponse(session_id=SESSION, attempt=2)
+    assert msgspec.json.encode(response) == (
+        b'{"sessionId":"1b9e55f0-0000-4000-8000-000000000004","attempt":2}'
+    )
+
+
+def test_transcript_bodies_bytes() -> None:
+    batch = TranscriptBatch(
+        turns=[
+            TranscriptTurn(role=Role.ASSISTANT, content="Hello?", turn_order=1, attempt_number=1),
+            TranscriptTurn(role=Role.USER, content="Hi, I'm here.", turn_order=2, interrupted=True),
+        ],
+        final=True,
+    )
+    assert msgspec.json.encode(batch) == (
+        b'{"turns":[{"role":"assistant","content":"Hello?","turnOrder":1,"attemptNumber":1},'
+        b'{"role":"user","content":"Hi, I\'m here.","turnOrder":2,"interrupted":true}],"final":true}'
+    )
+    assert msgspec.json.encode(TranscriptBatch(turns=[])) == b'{"turns":[]}'
+    assert msgspec.json.encode(TranscriptAck(received=2, stored=1)) == b'{"received":2,"stored":1}'
+
+
+def test_error_body_bytes() -> None:
+    body = ErrorBody(error=ErrorDetail(code="transcript_pending", message="not yet"))
+    assert (
+        msgspec.json.encode(body) == b'{"error":{"code":"transcript_pending","message":"not yet"}}'
+    )
+
+
+def test_seed_plan_shapes_still_decode() -> None:
+    """Bodies exactly as the migration plan's zod schemas describe them keep decoding."""
+    turn = msgspec.json.decode(
+        b'{"role":"user","content":"hi","turnOrder":3,"attemptNumber":2}', type=TranscriptTurn
+    )
+    assert turn == TranscriptTurn(role=Role.USER, content="hi", turn_order=3, attempt_number=2)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"role":"user","content":"hi","turnOrder":0}',
+        b'{"role":"system","content":"hi","turnOrder":1}',
+        b'{"role":"user","content":"hi","turnOrder":1,"attemptNumber":0}',
+        b'{"role":"user","turnOrder":1}',
+    ],
+)
+def test_transcript_turn_rejects_bad_input(raw: bytes) -> None:
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.json.decode(raw, type=TranscriptTurn)
+
+
+def test_datetimes_are_rfc3339() -> None:
+    stamp = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+    assert msgspec.json.encode(stamp) == b'"2026-11-22T09:00:00Z"'
