@@ -32,20 +32,27 @@ $(LIVEKIT_SERVER):
 livekit-server: ## build livekit-server into .tools/bin (skipped when a livekit-server is on PATH or already built)
 	@command -v livekit-server >/dev/null || $(MAKE) $(LIVEKIT_SERVER)
 
+system-deps: ## Debian packages the end-to-end suite and benchmarks use (espeak-ng, sox, wrk)
+	@missing=""; for t in espeak-ng sox wrk; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null; \
+	  else echo "missing:$$missing (Debian: sudo apt-get install$$missing)"; exit 1; fi; fi
+
 lint: install ## ruff check, ruff format --check, mypy --strict over every package
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
 
 unit: install ## unit and service tests (real Postgres, real token service, stub model)
-	.venv/bin/pytest contracts openai-stub token-service agent-service
+	.venv/bin/pytest tests contracts openai-stub token-service agent-service
 
-e2e: install livekit-server ## the whole call for real: Postgres, livekit-server, stub, both services, trainee clients
+e2e: install system-deps livekit-server ## the whole call for real: Postgres, livekit-server, stub, both services, trainee clients
 	.venv/bin/pytest tests-e2e
 
 test: lint unit e2e ## everything CI runs
 
-up: install livekit-server ## run the whole stack locally as processes (Ctrl-C stops it)
+up: install system-deps livekit-server ## run the whole stack locally as processes (Ctrl-C stops it)
 	$(PY) -m devstack up
 
 compose-up: ## run the stack with Docker compose (where a Docker engine runs)
@@ -55,10 +62,10 @@ down: ## stop what `make up` or `make compose-up` started
 	-$(PY) -m devstack down
 	-command -v docker >/dev/null && docker compose down
 
-bench: install livekit-server ## benchmarks: prints a table, writes JSON under .bench/
+bench: install system-deps livekit-server ## benchmarks: prints a table, writes JSON under .bench/
 	$(PY) -m bench
 
 export-contracts: install ## regenerate contracts/export (JSON Schema + TypeScript)
 	$(PY) -m training_contracts export
 
-.PHONY: help install lock livekit-server lint unit e2e test up compose-up down bench export-contracts
+.PHONY: help install lock system-deps livekit-server lint unit e2e test up compose-up down bench export-contracts
