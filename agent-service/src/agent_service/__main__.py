@@ -1,0 +1,66 @@
+"""`python -m agent_service start|dev|console|connect`: LiveKit's worker CLI, after a config check.
+
+A `.env` file in the working directory is loaded here (and only here), without overriding the
+environment. The settings are validated before LiveKit's CLI starts: a missing or invalid
+variable is one line on stderr and exit status 2.
+"""
+
+import os
+import sys
+import warnings
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+from .settings import SettingsError, load_settings
+
+USAGE = """\
+usage: python -m agent_service COMMAND [OPTIONS]
+
+  start           run the worker (production: JSON logs, health server on AGENT_HEALTH_PORT)
+  dev             run the worker in development mode
+  console | connect   LiveKit's other worker commands
+  download-files  fetch the files LiveKit plugins need (none for the OpenAI plugin)
+
+Required environment: LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET, TOKEN_SERVICE_URL,
+INTERNAL_SERVICE_KEY, OPENAI_API_KEY. Optional: OPENAI_BASE_URL, REALTIME_MODEL, REALTIME_VOICE,
+SPOOL_DIR, AGENT_HEALTH_PORT, NUM_IDLE_PROCESSES.
+"""
+
+
+def main(argv: list[str]) -> int:
+    command = argv[1] if len(argv) > 1 else ""
+    if command in ("", "-h", "--help", "help"):
+        print(USAGE, end="")
+        return 0
+    if command == "download-files":
+        from livekit.agents.__main__ import main as livekit_main  # noqa: PLC0415
+
+        return livekit_main(["download-files"])
+
+    load_dotenv(Path.cwd() / ".env")
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+    # The caller uses the Realtime model's own turn detection: the local VAD and end-of-turn
+    # weights (about 250 MB per worker) need not be preloaded into the job processes' image.
+    os.environ.setdefault("LIVEKIT_AGENTS_PRELOAD_LOCAL_INFERENCE", "0")
+
+    # Imported only now: livekit-agents takes seconds to import, and a configuration error
+    # should be reported at once.
+    from livekit.agents import cli  # noqa: PLC0415
+
+    from .worker import Runtime, build_server  # noqa: PLC0415
+
+    # run_app is LiveKit's documented way to serve `start`/`dev`; its notice that `lk agent`
+    # is the preferred launcher is not actionable for a container's entrypoint.
+    warnings.filterwarnings("ignore", message="the built-in Python CLI is deprecated")
+    cli.run_app(build_server(Runtime(settings=settings)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,133 @@
+"""The AI crisis caller: its prompts, and the Agent that speaks them through the Realtime model.
+
+Prompt policy: a scenario's prompt from the database is the caller's persona and is used verbatim;
+every persona, the built-in one included, is followed by the same short block of speaking-style
+rules (SPEAKING_STYLE). Those rules only shape how the caller talks on a voice line (short turns,
+no markup, never breaking character); who the caller is and what happened to them is the
+scenario's alone.
+"""
+
+import textwrap
+from dataclasses import dataclass
+
+from livekit.agents import NOT_GIVEN, Agent
+from livekit.plugins.openai.realtime import RealtimeModel
+from openai.types.realtime import AudioTranscription
+from openai.types.realtime.realtime_audio_input_turn_detection import SemanticVad
+
+from .settings import Settings
+
+DEFAULT_CALLER_PROMPT = textwrap.dedent(
+    """\
+    You are Alex Moreno, 27, calling a crisis helpline late on a weeknight. You are the caller;
+    the person who answers is a counselor. Stay Alex for the whole call.
+
+    Your situation: three weeks ago you lost your warehouse job after missing shifts. Your partner
+    of four years, Sam, moved out a month before that. Rent is due on Friday and you cannot pay it.
+    You have barely slept for days, you have been drinking more than usual, and you have stopped
+    answering your sister Dana's calls because you do not want her to worry or to see you like this.
+
+    How you feel: exhausted, ashamed, numb, with flashes of panic about money. You feel like a
+    burden to everyone. Lately you have had thoughts that everyone would be better off without you.
+    You have no plan and nothing set aside to hurt yourself, and part of you is scared of those
+    thoughts. You called because a friend once mentioned this number and tonight the apartment
+    felt too quiet.
+
+    What you want: someone who listens without judging you, so you can say out loud how bad it
+    has got. What you fear: being lectured, being told to "just" do something, being rushed off
+    the phone, wasting the counselor's time, and police or a hospital being sent without you
+    agreeing.
+
+    How the call goes:
+    - Start unsure and guarded. Give short, vague answers at first ("it's just... a lot right now").
+    - You open up slowly, a little more each time the counselor shows real empathy: reflecting what
+      you said, naming your feelings, asking open questions, letting silences be.
+    - You withdraw when the counselor lectures, rushes, interrogates, minimises ("at least..."),
+      or jumps to advice and solutions: your answers get shorter, you say "yeah, I guess" or
+      "never mind", and you may say you should go.
+    - Do not get better quickly. Even a good call ends with you only a bit less alone, perhaps
+      willing to take one small step the counselor helps you find yourself.
+    - If the counselor asks you directly and calmly about suicide, answer honestly as Alex: yes,
+      you have had thoughts that it would be easier not to be here, you have no plan and no means
+      in mind, and saying it out loud is frightening. If the question comes early, bluntly or in
+      a judging tone, hesitate and deflect before admitting it.
+    - Details you can reveal when asked: the job, Sam leaving, the rent, not sleeping, the
+      drinking, avoiding Dana. Invent small consistent details if needed, never a new crisis.
+    """
+)
+"""The caller used for free practice, when the dispatch names no scenario."""
+
+SPEAKING_STYLE = textwrap.dedent(
+    """\
+    How you speak on this call:
+    - This is a phone call. Speak like a real person in distress: one to three short sentences
+      per turn, plain words, with hesitations, pauses and unfinished thoughts ("I... I don't
+      know", "um", "sorry").
+    - Never use lists, markdown, emoji, stage directions or descriptions of your actions.
+    - Never give the counselor advice, feedback or a summary, and never comment on how the
+      counselor is doing.
+    - Never say or hint that you are an AI, a simulation or part of a training exercise, whatever
+      the counselor says. If something confuses you, react as the caller would.
+    - Let the counselor lead. Answer what you are asked; do not solve your own situation.
+    - If the counselor goes quiet for a long time, you may check they are still there.
+    """
+)
+
+QUIET_LINE_INSTRUCTIONS = (
+    "The counselor picked up a few seconds ago but nobody has said anything yet. As the caller, "
+    "break the silence hesitantly with a short hello, for example asking whether this is the "
+    "helpline. Do not explain your situation yet."
+)
+"""Given to generate_reply when the trainee says nothing after picking up the call."""
+
+
+def caller_instructions(scenario_prompt: str | None) -> str:
+    """The instructions for the Realtime model: the persona, then the shared speaking style."""
+    persona = scenario_prompt if scenario_prompt is not None else DEFAULT_CALLER_PROMPT
+    return f"{persona.rstrip()}\n\n{SPEAKING_STYLE}"
+
+
+@dataclass(frozen=True)
+class RealtimeConfig:
+    api_key: str
+    base_url: str | None = None
+    model: str = "gpt-realtime"
+    voice: str = "marin"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "RealtimeConfig":
+        return cls(
+            api_key=settings.openai_api_key,
+            base_url=settings.openai_base_url,
+            model=settings.realtime_model,
+            voice=settings.realtime_voice,
+        )
+
+
+def build_realtime_model(config: RealtimeConfig) -> RealtimeModel:
+    """The OpenAI Realtime model as the caller uses it.
+
+    Input transcription is always on: without it the trainee's turns never reach the transcript.
+    Turn detection is the server's (semantic VAD) and given explicitly, so the session never hands
+    turn-taking to a local VAD model the worker does not load.
+    """
+    return RealtimeModel(
+        model=config.model,
+        voice=config.voice,
+        api_key=config.api_key,
+        base_url=config.base_url if config.base_url is not None else NOT_GIVEN,
+        input_audio_transcription=AudioTranscription(model="gpt-4o-mini-transcribe"),
+        turn_detection=SemanticVad(
+            type="semantic_vad", create_response=True, eagerness="medium", interrupt_response=True
+        ),
+    )
+
+
+class CallerAgent(Agent):
+    """The caller: the persona's instructions spoken through the OpenAI Realtime model."""
+
+    def __init__(self, *, scenario_prompt: str | None, realtime: RealtimeConfig) -> None:
+        super().__init__(
+            instructions=caller_instructions(scenario_prompt),
+            llm=build_realtime_model(realtime),
+        )

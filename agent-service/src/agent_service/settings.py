@@ -1,0 +1,66 @@
+"""The worker's configuration, read from the environment and validated once at start-up."""
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Required = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+def default_spool_dir() -> Path:
+    """`$XDG_STATE_HOME/agent-service/spool`, i.e. `~/.local/state/agent-service/spool` by default."""
+    state_home = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state_home) / "agent-service" / "spool"
+
+
+class Settings(BaseSettings):
+    """Environment variables of the same names, upper-case. An empty or blank value counts as unset."""
+
+    model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore", frozen=True)
+
+    livekit_url: Required
+    livekit_api_key: Required
+    livekit_api_secret: Required
+    token_service_url: Required
+    """Base URL of the token service's internal API, reachable from wherever the worker runs."""
+    internal_service_key: Required
+    openai_api_key: Required
+
+    openai_base_url: str | None = None
+    """Unset: OpenAI itself. Tests and offline development point it at the Realtime stub."""
+    realtime_model: str = "gpt-realtime"
+    realtime_voice: str = "marin"
+    spool_dir: Path = Field(default_factory=default_spool_dir)
+    """Transcripts the token service could not take yet wait here, one JSON file per attempt."""
+    agent_health_port: int | None = Field(default=None, ge=0, le=65535)
+    """The worker's health endpoint; unset: 8081 with `start`, a free port with `dev`. Two workers
+    on one host need two ports (0 picks a free one)."""
+    num_idle_processes: int | None = Field(default=None, ge=0)
+    """Job processes kept warm; unset: LiveKit's default (one per CPU in production, 0 in dev)."""
+
+
+class SettingsError(Exception):
+    """The environment does not describe a usable worker; the message is one line for stderr."""
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()  # type: ignore[call-arg]  # the required values come from the environment
+    except ValidationError as exc:
+        missing: list[str] = []
+        invalid: list[str] = []
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"]).upper()
+            if error["type"] in ("missing", "string_too_short"):
+                missing.append(name)
+            else:
+                invalid.append(f"{name} ({error['msg']})")
+        parts = []
+        if missing:
+            parts.append("missing required environment variables: " + ", ".join(missing))
+        if invalid:
+            parts.append("invalid environment variables: " + "; ".join(invalid))
+        raise SettingsError("agent-service: " + "; ".join(parts)) from None

@@ -1,0 +1,450 @@
+"""The LiveKit worker: one training call per job, dispatched explicitly under AGENT_NAME.
+
+A job, start to end:
+
+1. Decode the dispatch metadata. Invalid: connect, publish `error`, end the job.
+2. Concurrently: connect to the room, and (fetch the scenario's prompt if the dispatch names one,
+   then create the session through the internal API). The two HTTP calls stay in sequence so a
+   scenario that does not exist never leaves a session row behind; both usually finish while the
+   room connection is still being set up, so they add no latency of their own.
+3. Publish `session.id` (and clear `error`) before the conversation starts, or publish the error
+   code and end the job.
+4. Run an AgentSession with the CallerAgent on the OpenAI Realtime model, recording final turns
+   and delivering settled ones while the call goes (transcript.py, delivery.py).
+5. The call ends when the trainee leaves: RoomIO closes the session on a client-initiated leave,
+   and a watcher ends the job when the trainee's participant is gone for any other reason (tab
+   closed, connection lost) and does not come back within a short grace period. Either way the
+   session's close handler calls `ctx.shutdown()`, so the job ends at once instead of lingering
+   until the server closes the empty room. `on_session_end` (room still connected) sends the
+   final transcript within a bounded time or spools it; a shutdown callback spools whatever is
+   still undelivered if that never happened, and closes the HTTP client.
+
+Who speaks first: the trainee plays a helpline counselor, and a counselor answers the phone, so
+the caller waits for the trainee's greeting. If the trainee says nothing for
+`caller_opens_after` seconds (4 s by default), the line is "quiet" and the caller breaks the
+silence with a hesitant hello (QUIET_LINE_INSTRUCTIONS).
+
+Attributes are published from the job, not at `JobRequest.accept` time: the session id only
+exists after the internal API answered, and accepting earlier than that would only move the same
+round trip in front of the room connection instead of beside it.
+"""
+
+import asyncio
+import contextlib
+import functools
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from livekit import rtc
+from livekit.agents import (
+    AgentServer,
+    AgentSession,
+    AutoSubscribe,
+    CloseEvent,
+    ConversationItemAddedEvent,
+    JobContext,
+    JobProcess,
+    UserInputTranscribedEvent,
+    UserStateChangedEvent,
+    room_io,
+)
+from livekit.agents.worker import ServerEnvOption
+
+from training_contracts import (
+    AGENT_NAME,
+    ATTR_ERROR,
+    ATTR_SESSION_ID,
+    AgentDispatchMetadata,
+    AgentErrorCode,
+    ContractError,
+    CreateSessionRequest,
+    CreateSessionResponse,
+    SessionType,
+    decode_dispatch,
+)
+
+from .api_client import (
+    SCENARIO_POLICY,
+    SESSION_CREATE_POLICY,
+    TRANSCRIPT_POLICY,
+    ApiError,
+    InternalApiClient,
+    NotFound,
+    RetryPolicy,
+)
+from .caller import QUIET_LINE_INSTRUCTIONS, CallerAgent, RealtimeConfig
+from .delivery import SPOOL_RETRY_INTERVAL, SpoolRedeliverer, TranscriptDelivery
+from .settings import Settings, load_settings
+from .spool import Spool
+from .transcript import TranscriptRecorder
+
+logger = logging.getLogger(__name__)
+
+SESSION_END_TIMEOUT = 30.0
+"""How long on_session_end may take; the final delivery gives up (and spools) well before."""
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    """Timings of one call. The defaults are production's; tests shorten them."""
+
+    session_create_policy: RetryPolicy = SESSION_CREATE_POLICY
+    scenario_policy: RetryPolicy = SCENARIO_POLICY
+    transcript_policy: RetryPolicy = TRANSCRIPT_POLICY
+    caller_opens_after: float = 4.0
+    """Seconds of silence after which the caller speaks first."""
+    final_delivery_timeout: float = 8.0
+    batch_size: int = 4
+    batch_interval: float = 10.0
+    trainee_rejoin_grace: float = 3.0
+    """After the trainee's participant disappears without leaving, wait this long for a rejoin."""
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What every job of a worker shares; built once, handed to job processes at prewarm."""
+
+    settings: Settings
+    options: CallOptions = field(default_factory=CallOptions)
+
+    @property
+    def realtime(self) -> RealtimeConfig:
+        return RealtimeConfig.from_settings(self.settings)
+
+    @property
+    def spool(self) -> Spool:
+        return Spool(self.settings.spool_dir)
+
+    def api_client(self) -> InternalApiClient:
+        return InternalApiClient(
+            self.settings.token_service_url, self.settings.internal_service_key
+        )
+
+
+_RUNTIME_KEY = "agent_service.runtime"
+_calls: dict[str, "TrainingCall"] = {}
+
+
+def prewarm(runtime: Runtime, proc: JobProcess) -> None:
+    """Runs in each job process before it takes a job: import-heavy work and configuration.
+
+    The HTTP client is not opened here: prewarm runs before the process's event loop exists, and
+    an aiohttp session belongs to one loop. Each process runs one job, so the client opened at
+    the job's start is the process's only one.
+    """
+    proc.userdata[_RUNTIME_KEY] = runtime
+
+
+def _runtime(proc: JobProcess) -> Runtime:
+    runtime = proc.userdata.get(_RUNTIME_KEY)
+    if isinstance(runtime, Runtime):
+        return runtime
+    return Runtime(settings=load_settings())
+
+
+async def entrypoint(ctx: JobContext) -> None:
+    call = TrainingCall(ctx, _runtime(ctx.proc))
+    _calls[ctx.job.id] = call
+    await call.start()
+
+
+async def on_session_end(ctx: JobContext) -> None:
+    call = _calls.get(ctx.job.id)
+    if call is not None:
+        await call.end()
+
+
+def build_server(runtime: Runtime) -> AgentServer:
+    settings = runtime.settings
+    kwargs: dict[str, Any] = {}
+    if settings.num_idle_processes is not None:
+        kwargs["num_idle_processes"] = settings.num_idle_processes
+    server = AgentServer(
+        setup_fnc=functools.partial(prewarm, runtime),
+        port=(
+            settings.agent_health_port
+            if settings.agent_health_port is not None
+            else ServerEnvOption(dev_default=0, prod_default=8081)
+        ),
+        session_end_timeout=SESSION_END_TIMEOUT,
+        **kwargs,
+    )
+    server.rtc_session(entrypoint, agent_name=AGENT_NAME, on_session_end=on_session_end)
+
+    redeliverer = SpoolRedeliverer(
+        runtime.spool, runtime.api_client(), interval=SPOOL_RETRY_INTERVAL
+    )
+
+    @server.on("worker_started")
+    def _redeliver_spooled_transcripts() -> None:
+        # The main process, once per worker start: transcripts spooled by earlier jobs (or an
+        # earlier run of the worker) are sent now and every SPOOL_RETRY_INTERVAL seconds after.
+        logger.info("spool redelivery started", extra={"spool_dir": str(runtime.spool.directory)})
+        redeliverer.start()
+
+    return server
+
+
+class CallSetupError(Exception):
+    def __init__(self, code: AgentErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class TrainingCall:
+    """One job: the session lifecycle around one conversation with the caller."""
+
+    def __init__(self, ctx: JobContext, runtime: Runtime) -> None:
+        self.ctx = ctx
+        self.runtime = runtime
+        self.options = runtime.options
+        self.client = runtime.api_client()
+        self.session: AgentSession[None] | None = None
+        self.recorder: TranscriptRecorder | None = None
+        self.delivery: TranscriptDelivery | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._trainee_spoke = asyncio.Event()
+        self._trainee_gone: asyncio.TimerHandle | None = None
+
+    # -- start -----------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        ctx = self.ctx
+        ctx.log_context_fields.update({"room": ctx.job.room.name, "job_id": ctx.job.id})
+        ctx.add_shutdown_callback(self._on_shutdown)
+
+        try:
+            metadata = decode_dispatch(ctx.job.metadata)
+        except ContractError as exc:
+            await self._refuse(exc.code, exc.message)
+            return
+        ctx.log_context_fields["user_id"] = str(metadata.user_id)
+
+        connected, prepared = await asyncio.gather(
+            ctx.connect(auto_subscribe=AutoSubscribe.AUDIO_ONLY),
+            self._prepare(metadata),
+            return_exceptions=True,
+        )
+        if isinstance(connected, BaseException):
+            raise connected
+        if isinstance(prepared, CallSetupError):
+            await self._refuse(prepared.code, str(prepared))
+            return
+        if isinstance(prepared, BaseException):
+            logger.error("call setup failed", exc_info=prepared)
+            await self._refuse(
+                AgentErrorCode.AGENT_FAILED, f"{type(prepared).__name__}: {prepared}"
+            )
+            return
+        scenario_prompt, created = prepared
+
+        ctx.log_context_fields["session_id"] = str(created.session_id)
+        await ctx.room.local_participant.set_attributes(
+            {ATTR_SESSION_ID: str(created.session_id), ATTR_ERROR: ""}
+        )
+        logger.info(
+            "session published",
+            extra={
+                "attempt": created.attempt,
+                "scenario_id": str(metadata.scenario_id) if metadata.scenario_id else None,
+                "assignment_id": str(metadata.assignment_id) if metadata.assignment_id else None,
+            },
+        )
+        self._watch_trainee()
+        await self._converse(scenario_prompt, created)
+
+    async def _prepare(
+        self, metadata: AgentDispatchMetadata
+    ) -> tuple[str | None, CreateSessionResponse]:
+        scenario_prompt: str | None = None
+        if metadata.scenario_id is not None:
+            try:
+                scenario = await self.client.get_scenario(
+                    metadata.scenario_id, self.options.scenario_policy
+                )
+            except NotFound as exc:
+                raise CallSetupError(AgentErrorCode.SCENARIO_NOT_FOUND, str(exc)) from exc
+            except ApiError as exc:
+                raise CallSetupError(
+                    AgentErrorCode.SCENARIO_UNAVAILABLE,
+                    f"{exc} (after {exc.attempts} attempts)",
+                ) from exc
+            scenario_prompt = scenario.prompt
+
+        request = CreateSessionRequest(
+            type=SessionType.ASSIGNMENT if metadata.assignment_id else SessionType.FREE_PRACTICE,
+            user_id=metadata.user_id,
+            assignment_id=metadata.assignment_id,
+            scenario_id=metadata.scenario_id,
+        )
+        try:
+            created = await self.client.create_session(request, self.options.session_create_policy)
+        except ApiError as exc:
+            raise CallSetupError(
+                AgentErrorCode.SESSION_CREATE_FAILED, f"{exc} (after {exc.attempts} attempts)"
+            ) from exc
+        return scenario_prompt, created
+
+    async def _refuse(self, code: AgentErrorCode, message: str) -> None:
+        """Tell the trainee's client why the call cannot go ahead, then end the job."""
+        logger.error("call refused", extra={"error_code": code.value, "reason": message})
+        if not self.ctx.room.isconnected():
+            await self.ctx.connect(auto_subscribe=AutoSubscribe.SUBSCRIBE_NONE)
+        await self.ctx.room.local_participant.set_attributes({ATTR_ERROR: code.value})
+        self.ctx.shutdown(reason=f"call refused: {code.value}")
+
+    async def _converse(self, scenario_prompt: str | None, created: CreateSessionResponse) -> None:
+        options = self.options
+        delivery = TranscriptDelivery(
+            self.client,
+            self.runtime.spool,
+            created.session_id,
+            created.attempt,
+            policy=options.transcript_policy,
+            batch_size=options.batch_size,
+            interval=options.batch_interval,
+        )
+        recorder = TranscriptRecorder(created.attempt)
+        recorder.on_settled = lambda: delivery.notify_settled(recorder.settled_count)
+        self.delivery, self.recorder = delivery, recorder
+
+        # The Realtime model detects turns on the server: no local VAD or turn detector to load.
+        session: AgentSession[None] = AgentSession(
+            vad=None, turn_handling={"turn_detection": "realtime_llm"}
+        )
+        self.session = session
+        recorder.attach(session)
+        session.on("close", self._on_session_close)
+        session.on("user_state_changed", self._on_user_state_changed)
+        session.on("user_input_transcribed", self._on_user_input_transcribed)
+        session.on("conversation_item_added", self._on_conversation_item_added)
+
+        await session.start(
+            CallerAgent(scenario_prompt=scenario_prompt, realtime=self.runtime.realtime),
+            room=self.ctx.room,
+            room_options=room_io.RoomOptions(close_on_disconnect=True),
+        )
+        self._spawn(delivery.run(recorder.settled_turns), "transcript_delivery")
+        self._spawn(self._open_if_quiet(session), "caller_opens_if_quiet")
+
+    # -- during the call -------------------------------------------------------------------------
+
+    async def _open_if_quiet(self, session: AgentSession[None]) -> None:
+        try:
+            await asyncio.wait_for(self._trainee_spoke.wait(), self.options.caller_opens_after)
+            return
+        except TimeoutError:
+            pass
+        if session.user_state == "speaking" or session.agent_state in ("thinking", "speaking"):
+            return
+        logger.info("line quiet, the caller speaks first")
+        with contextlib.suppress(RuntimeError):  # the session closed meanwhile
+            session.generate_reply(instructions=QUIET_LINE_INSTRUCTIONS)
+
+    def _on_user_state_changed(self, event: UserStateChangedEvent) -> None:
+        if event.new_state == "speaking":
+            self._trainee_spoke.set()
+
+    def _on_user_input_transcribed(self, event: UserInputTranscribedEvent) -> None:
+        self._trainee_spoke.set()
+
+    def _on_conversation_item_added(self, event: ConversationItemAddedEvent) -> None:
+        if getattr(event.item, "role", None) == "user":
+            self._trainee_spoke.set()
+
+    def _watch_trainee(self) -> None:
+        room = self.ctx.room
+        room.on("participant_connected", self._on_participant_connected)
+        room.on("participant_disconnected", self._on_participant_disconnected)
+        if not self._trainee_present():
+            self._schedule_trainee_gone()
+
+    def _trainee_present(self) -> bool:
+        return any(
+            p.kind == rtc.ParticipantKind.PARTICIPANT_KIND_STANDARD
+            for p in self.ctx.room.remote_participants.values()
+        )
+
+    def _on_participant_connected(self, participant: rtc.RemoteParticipant) -> None:
+        if self._trainee_gone is not None and self._trainee_present():
+            self._trainee_gone.cancel()
+            self._trainee_gone = None
+            logger.info("trainee rejoined", extra={"participant": participant.identity})
+
+    def _on_participant_disconnected(self, participant: rtc.RemoteParticipant) -> None:
+        if participant.kind != rtc.ParticipantKind.PARTICIPANT_KIND_STANDARD:
+            return
+        logger.info(
+            "trainee left",
+            extra={
+                "participant": participant.identity,
+                "reason": rtc.DisconnectReason.Name(
+                    participant.disconnect_reason or rtc.DisconnectReason.UNKNOWN_REASON
+                ),
+            },
+        )
+        if not self._trainee_present():
+            self._schedule_trainee_gone()
+
+    def _schedule_trainee_gone(self) -> None:
+        if self._trainee_gone is not None:
+            return
+
+        def end_call() -> None:
+            self._trainee_gone = None
+            if not self._trainee_present():
+                self.ctx.shutdown(reason="trainee left")
+
+        grace = self.options.trainee_rejoin_grace
+        self._trainee_gone = asyncio.get_running_loop().call_later(grace, end_call)
+
+    def _on_session_close(self, event: CloseEvent) -> None:
+        logger.info(
+            "agent session closed",
+            extra={
+                "reason": event.reason.value,
+                "error": str(event.error) if event.error else None,
+            },
+        )
+        self.ctx.shutdown(reason=f"session closed: {event.reason.value}")
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        task: asyncio.Task[None] = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _stop_tasks(self) -> None:
+        if self._trainee_gone is not None:
+            self._trainee_gone.cancel()
+            self._trainee_gone = None
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # -- end -------------------------------------------------------------------------------------
+
+    def _final_turns(self) -> list[Any]:
+        assert self.recorder is not None
+        if self.session is not None:
+            self.recorder.reconcile(self.session.history)
+        return self.recorder.finalize()
+
+    async def end(self) -> None:
+        """on_session_end: the room is still connected; deliver the final transcript or spool it."""
+        if self.delivery is None or self.delivery.finished:
+            return
+        await self._stop_tasks()
+        await self.delivery.finish(self._final_turns(), within=self.options.final_delivery_timeout)
+
+    async def _on_shutdown(self, reason: str) -> None:
+        """Last shutdown step (room gone): spool what was never delivered, close the client."""
+        try:
+            await self._stop_tasks()
+            if self.delivery is not None and not self.delivery.finished:
+                self.delivery.spool_final(self._final_turns(), reason=f"job shutdown: {reason}")
+        finally:
+            await self.client.aclose()
+            _calls.pop(self.ctx.job.id, None)
+            logger.info("job finished", extra={"reason": reason})
