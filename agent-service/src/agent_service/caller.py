@@ -7,15 +7,26 @@ no markup, never breaking character); who the caller is and what happened to the
 scenario's alone.
 """
 
+import asyncio
+import logging
 import textwrap
 from dataclasses import dataclass
 
-from livekit.agents import NOT_GIVEN, Agent
+from livekit.agents import (
+    NOT_GIVEN,
+    Agent,
+    AgentSession,
+    ConversationItemAddedEvent,
+    UserInputTranscribedEvent,
+    UserStateChangedEvent,
+)
 from livekit.plugins.openai.realtime import RealtimeModel
 from openai.types.realtime import AudioTranscription
 from openai.types.realtime.realtime_audio_input_turn_detection import SemanticVad
 
 from .settings import Settings
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_CALLER_PROMPT = textwrap.dedent(
     """\
@@ -131,3 +142,62 @@ class CallerAgent(Agent):
             instructions=caller_instructions(scenario_prompt),
             llm=build_realtime_model(realtime),
         )
+
+
+def caller_session() -> AgentSession[None]:
+    """The AgentSession the caller runs in.
+
+    The Realtime model detects the trainee's turns on the server, so the session loads no local
+    VAD or end-of-turn model.
+    """
+    return AgentSession(vad=None, turn_handling={"turn_detection": "realtime_llm"})
+
+
+class QuietLineOpener:
+    """Who speaks first.
+
+    The trainee plays a helpline counselor, and a counselor answers the phone: so the caller
+    waits for the trainee's greeting and does not open the call. Only if the trainee says
+    nothing for `after` seconds (4 s in production) does the caller break the silence with a
+    hesitant hello (QUIET_LINE_INSTRUCTIONS), as a real caller on a silent line would.
+    """
+
+    def __init__(self, session: AgentSession[None], *, after: float) -> None:
+        self._session = session
+        self._after = after
+        self._trainee_spoke = asyncio.Event()
+        session.on("user_state_changed", self._on_user_state_changed)
+        session.on("user_input_transcribed", self._on_user_input_transcribed)
+        session.on("conversation_item_added", self._on_conversation_item_added)
+
+    @property
+    def trainee_spoke(self) -> bool:
+        return self._trainee_spoke.is_set()
+
+    async def run(self) -> bool:
+        """Wait for the trainee; returns whether the caller had to speak first."""
+        try:
+            await asyncio.wait_for(self._trainee_spoke.wait(), self._after)
+            return False
+        except TimeoutError:
+            pass
+        session = self._session
+        if session.user_state == "speaking" or session.agent_state in ("thinking", "speaking"):
+            return False
+        try:
+            session.generate_reply(instructions=QUIET_LINE_INSTRUCTIONS)
+        except RuntimeError:  # the session closed meanwhile
+            return False
+        logger.info("line quiet, the caller speaks first", extra={"after": self._after})
+        return True
+
+    def _on_user_state_changed(self, event: UserStateChangedEvent) -> None:
+        if event.new_state == "speaking":
+            self._trainee_spoke.set()
+
+    def _on_user_input_transcribed(self, event: UserInputTranscribedEvent) -> None:
+        self._trainee_spoke.set()
+
+    def _on_conversation_item_added(self, event: ConversationItemAddedEvent) -> None:
+        if getattr(event.item, "role", None) == "user":
+            self._trainee_spoke.set()

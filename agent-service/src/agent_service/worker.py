@@ -19,10 +19,8 @@ A job, start to end:
    final transcript within a bounded time or spools it; a shutdown callback spools whatever is
    still undelivered if that never happened, and closes the HTTP client.
 
-Who speaks first: the trainee plays a helpline counselor, and a counselor answers the phone, so
-the caller waits for the trainee's greeting. If the trainee says nothing for
-`caller_opens_after` seconds (4 s by default), the line is "quiet" and the caller breaks the
-silence with a hesitant hello (QUIET_LINE_INSTRUCTIONS).
+Who speaks first: the caller waits for the trainee (a counselor answers the phone) and speaks
+first only after `caller_opens_after` seconds of silence; see caller.QuietLineOpener.
 
 Attributes are published from the job, not at `JobRequest.accept` time: the session id only
 exists after the internal API answered, and accepting earlier than that would only move the same
@@ -30,9 +28,9 @@ round trip in front of the room connection instead of beside it.
 """
 
 import asyncio
-import contextlib
 import functools
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,11 +40,8 @@ from livekit.agents import (
     AgentSession,
     AutoSubscribe,
     CloseEvent,
-    ConversationItemAddedEvent,
     JobContext,
     JobProcess,
-    UserInputTranscribedEvent,
-    UserStateChangedEvent,
     room_io,
 )
 from livekit.agents.worker import ServerEnvOption
@@ -73,7 +68,7 @@ from .api_client import (
     NotFound,
     RetryPolicy,
 )
-from .caller import QUIET_LINE_INSTRUCTIONS, CallerAgent, RealtimeConfig
+from .caller import CallerAgent, QuietLineOpener, RealtimeConfig, caller_session
 from .delivery import SPOOL_RETRY_INTERVAL, SpoolRedeliverer, TranscriptDelivery
 from .settings import Settings, load_settings
 from .spool import Spool
@@ -192,6 +187,41 @@ class CallSetupError(Exception):
         self.code = code
 
 
+async def prepare_call(
+    client: InternalApiClient, metadata: AgentDispatchMetadata, options: CallOptions
+) -> tuple[str | None, CreateSessionResponse]:
+    """The scenario's prompt (None: the default caller) and the new session, or CallSetupError.
+
+    The scenario is fetched first so that a dispatch naming an unknown scenario creates no
+    session (and, for an assignment, spends no attempt).
+    """
+    scenario_prompt: str | None = None
+    if metadata.scenario_id is not None:
+        try:
+            scenario = await client.get_scenario(metadata.scenario_id, options.scenario_policy)
+        except NotFound as exc:
+            raise CallSetupError(AgentErrorCode.SCENARIO_NOT_FOUND, str(exc)) from exc
+        except ApiError as exc:
+            raise CallSetupError(
+                AgentErrorCode.SCENARIO_UNAVAILABLE, f"{exc} (after {exc.attempts} attempts)"
+            ) from exc
+        scenario_prompt = scenario.prompt
+
+    request = CreateSessionRequest(
+        type=SessionType.ASSIGNMENT if metadata.assignment_id else SessionType.FREE_PRACTICE,
+        user_id=metadata.user_id,
+        assignment_id=metadata.assignment_id,
+        scenario_id=metadata.scenario_id,
+    )
+    try:
+        created = await client.create_session(request, options.session_create_policy)
+    except ApiError as exc:
+        raise CallSetupError(
+            AgentErrorCode.SESSION_CREATE_FAILED, f"{exc} (after {exc.attempts} attempts)"
+        ) from exc
+    return scenario_prompt, created
+
+
 class TrainingCall:
     """One job: the session lifecycle around one conversation with the caller."""
 
@@ -203,8 +233,7 @@ class TrainingCall:
         self.session: AgentSession[None] | None = None
         self.recorder: TranscriptRecorder | None = None
         self.delivery: TranscriptDelivery | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._trainee_spoke = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._trainee_gone: asyncio.TimerHandle | None = None
 
     # -- start -----------------------------------------------------------------------------------
@@ -223,7 +252,7 @@ class TrainingCall:
 
         connected, prepared = await asyncio.gather(
             ctx.connect(auto_subscribe=AutoSubscribe.AUDIO_ONLY),
-            self._prepare(metadata),
+            prepare_call(self.client, metadata, self.options),
             return_exceptions=True,
         )
         if isinstance(connected, BaseException):
@@ -254,38 +283,6 @@ class TrainingCall:
         self._watch_trainee()
         await self._converse(scenario_prompt, created)
 
-    async def _prepare(
-        self, metadata: AgentDispatchMetadata
-    ) -> tuple[str | None, CreateSessionResponse]:
-        scenario_prompt: str | None = None
-        if metadata.scenario_id is not None:
-            try:
-                scenario = await self.client.get_scenario(
-                    metadata.scenario_id, self.options.scenario_policy
-                )
-            except NotFound as exc:
-                raise CallSetupError(AgentErrorCode.SCENARIO_NOT_FOUND, str(exc)) from exc
-            except ApiError as exc:
-                raise CallSetupError(
-                    AgentErrorCode.SCENARIO_UNAVAILABLE,
-                    f"{exc} (after {exc.attempts} attempts)",
-                ) from exc
-            scenario_prompt = scenario.prompt
-
-        request = CreateSessionRequest(
-            type=SessionType.ASSIGNMENT if metadata.assignment_id else SessionType.FREE_PRACTICE,
-            user_id=metadata.user_id,
-            assignment_id=metadata.assignment_id,
-            scenario_id=metadata.scenario_id,
-        )
-        try:
-            created = await self.client.create_session(request, self.options.session_create_policy)
-        except ApiError as exc:
-            raise CallSetupError(
-                AgentErrorCode.SESSION_CREATE_FAILED, f"{exc} (after {exc.attempts} attempts)"
-            ) from exc
-        return scenario_prompt, created
-
     async def _refuse(self, code: AgentErrorCode, message: str) -> None:
         """Tell the trainee's client why the call cannot go ahead, then end the job."""
         logger.error("call refused", extra={"error_code": code.value, "reason": message})
@@ -309,16 +306,11 @@ class TrainingCall:
         recorder.on_settled = lambda: delivery.notify_settled(recorder.settled_count)
         self.delivery, self.recorder = delivery, recorder
 
-        # The Realtime model detects turns on the server: no local VAD or turn detector to load.
-        session: AgentSession[None] = AgentSession(
-            vad=None, turn_handling={"turn_detection": "realtime_llm"}
-        )
+        session = caller_session()
         self.session = session
         recorder.attach(session)
+        opener = QuietLineOpener(session, after=options.caller_opens_after)
         session.on("close", self._on_session_close)
-        session.on("user_state_changed", self._on_user_state_changed)
-        session.on("user_input_transcribed", self._on_user_input_transcribed)
-        session.on("conversation_item_added", self._on_conversation_item_added)
 
         await session.start(
             CallerAgent(scenario_prompt=scenario_prompt, realtime=self.runtime.realtime),
@@ -326,32 +318,9 @@ class TrainingCall:
             room_options=room_io.RoomOptions(close_on_disconnect=True),
         )
         self._spawn(delivery.run(recorder.settled_turns), "transcript_delivery")
-        self._spawn(self._open_if_quiet(session), "caller_opens_if_quiet")
+        self._spawn(opener.run(), "caller_opens_if_quiet")
 
     # -- during the call -------------------------------------------------------------------------
-
-    async def _open_if_quiet(self, session: AgentSession[None]) -> None:
-        try:
-            await asyncio.wait_for(self._trainee_spoke.wait(), self.options.caller_opens_after)
-            return
-        except TimeoutError:
-            pass
-        if session.user_state == "speaking" or session.agent_state in ("thinking", "speaking"):
-            return
-        logger.info("line quiet, the caller speaks first")
-        with contextlib.suppress(RuntimeError):  # the session closed meanwhile
-            session.generate_reply(instructions=QUIET_LINE_INSTRUCTIONS)
-
-    def _on_user_state_changed(self, event: UserStateChangedEvent) -> None:
-        if event.new_state == "speaking":
-            self._trainee_spoke.set()
-
-    def _on_user_input_transcribed(self, event: UserInputTranscribedEvent) -> None:
-        self._trainee_spoke.set()
-
-    def _on_conversation_item_added(self, event: ConversationItemAddedEvent) -> None:
-        if getattr(event.item, "role", None) == "user":
-            self._trainee_spoke.set()
 
     def _watch_trainee(self) -> None:
         room = self.ctx.room
@@ -409,8 +378,8 @@ class TrainingCall:
         )
         self.ctx.shutdown(reason=f"session closed: {event.reason.value}")
 
-    def _spawn(self, coro: Any, name: str) -> None:
-        task: asyncio.Task[None] = asyncio.create_task(coro, name=name)
+    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

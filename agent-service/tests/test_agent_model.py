@@ -1,0 +1,156 @@
+"""The production caller (CallerAgent, its RealtimeModel, the session options, the recorder) on
+the real livekit-agents Realtime plugin, against the OpenAI stub. No room: test audio I/O."""
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from livekit.agents import AgentSession
+from livekit.agents.utils import http_context
+
+from agent_service.caller import (
+    QUIET_LINE_INSTRUCTIONS,
+    CallerAgent,
+    QuietLineOpener,
+    RealtimeConfig,
+    caller_instructions,
+    caller_session,
+)
+from agent_service.transcript import TranscriptRecorder
+from openai_stub import audio
+from openai_stub.livekit_io import PlayoutAudioOutput, PushAudioInput
+from openai_stub.testing import StubHandle, running_stub
+
+SCENARIO_PROMPT = (
+    "You are Jordan, 45, calling because your father's dementia is getting worse and you have "
+    "not slept properly in weeks. SCENARIO-MARKER-7f3a."
+)
+
+
+@pytest.fixture
+async def stub() -> AsyncIterator[StubHandle]:
+    async with running_stub() as handle:
+        yield handle
+
+
+@dataclass
+class Call:
+    session: AgentSession[None]
+    agent: CallerAgent
+    mic: PushAudioInput
+    speaker: PlayoutAudioOutput
+    recorder: TranscriptRecorder
+
+
+@contextlib.asynccontextmanager
+async def caller_call(stub: StubHandle, scenario_prompt: str | None) -> AsyncIterator[Call]:
+    async with http_context.open():
+        session = caller_session()
+        agent = CallerAgent(
+            scenario_prompt=scenario_prompt,
+            realtime=RealtimeConfig(api_key="test", base_url=stub.base_url),
+        )
+        call = Call(session, agent, PushAudioInput(), PlayoutAudioOutput(), TranscriptRecorder(1))
+        call.recorder.attach(session)
+        session.input.audio = call.mic
+        session.output.audio = call.speaker
+        await session.start(agent)
+        try:
+            yield call
+        finally:
+            call.mic.close()
+            await session.aclose()
+            await call.speaker.aclose()
+
+
+async def until(condition: Callable[[], Any], timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def test_the_scenario_prompt_reaches_the_model_verbatim(stub: StubHandle) -> None:
+    async with caller_call(stub, SCENARIO_PROMPT):
+        conn = await stub.wait_for(
+            lambda s: (
+                s["connections"][0]
+                if s["connections"] and s["connections"][0]["instructions"]
+                else None
+            )
+        )
+    assert conn["instructions"] == caller_instructions(SCENARIO_PROMPT)
+    assert SCENARIO_PROMPT in conn["instructions"]
+    audio_input = conn["session"]["audio"]["input"]
+    assert audio_input["transcription"] is not None  # user turns need it
+    assert audio_input["turn_detection"]["type"] == "semantic_vad"
+    assert conn["model"] == "gpt-realtime"
+
+
+async def test_both_roles_are_recorded_in_order_when_the_transcript_comes_late(
+    stub: StubHandle,
+) -> None:
+    trainee = "Hello, you've reached the crisis line. My name is Sam."
+    caller = "Hi... um, I didn't really know who else to call."
+    # The stub transcribes the trainee's turn 1.5 s after it ended and replies at once: the
+    # caller's reply is recorded before the trainee's turn it answers, as with OpenAI.
+    stub.set_script(
+        {
+            "user_transcripts": [trainee],
+            "replies": [caller],
+            "reply_ms": 600,
+            "transcript_delay_ms": 1500,
+        }
+    )
+    arrivals: list[str] = []
+    async with caller_call(stub, None) as call:
+        call.session.on(
+            "conversation_item_added",
+            lambda ev: arrivals.append(getattr(ev.item, "role", "-")),
+        )
+        call.mic.push(audio.silence(300) + audio.clip() + audio.silence(900))
+        await until(lambda: call.recorder.pending_count + call.recorder.settled_count == 2)
+    turns = call.recorder.finalize()
+
+    assert [a for a in arrivals if a != "-"] == ["assistant", "user"]
+    assert [(t.turn_order, t.role.value, t.content) for t in turns] == [
+        (1, "user", trainee),
+        (2, "assistant", caller),
+    ]
+    assert all(t.attempt_number == 1 for t in turns)
+    [conn] = stub.connections()
+    assert conn["instructions"] == caller_instructions(None)
+
+
+async def test_the_caller_waits_for_the_trainee_then_breaks_a_silence(stub: StubHandle) -> None:
+    stub.set_script({"replies": ["Hello? Is this... the helpline?"], "reply_ms": 400})
+    async with caller_call(stub, None) as call:
+        opener = QuietLineOpener(call.session, after=0.5)
+        started = time.monotonic()
+        assert await opener.run() is True
+        assert time.monotonic() - started >= 0.5
+        conn = await stub.wait_for(
+            lambda s: s["connections"][0] if s["connections"][0]["responses"] else None
+        )
+        [response] = conn["responses"]
+        assert response["auto"] is False
+        assert QUIET_LINE_INSTRUCTIONS in (response["instructions"] or "")
+        await until(lambda: call.recorder.pending_count == 1)
+
+
+async def test_the_caller_does_not_speak_first_when_the_trainee_greets(stub: StubHandle) -> None:
+    stub.set_script({"reply_ms": 400})
+    async with caller_call(stub, None) as call:
+        opener = QuietLineOpener(call.session, after=1.5)
+        running = asyncio.create_task(opener.run())
+        call.mic.push(audio.silence(200) + audio.clip() + audio.silence(900))
+        assert await running is False
+        assert opener.trainee_spoke
+        conn = await stub.wait_for(
+            lambda s: s["connections"][0] if s["connections"][0]["responses"] else None
+        )
+        assert [r["auto"] for r in conn["responses"]] == [True]  # only the reply to the trainee
