@@ -1,0 +1,179 @@
+"""The token service as a real subprocess, on a migrated and seeded database.
+
+    with run_token_service(database_url) as ts:
+        httpx.post(f"{ts.url}/api/livekit/token", headers={"x-user-id": ts.demo["users"][0]["userId"]})
+        httpx.post(f"{ts.url}/api/internal/sessions", headers={"X-Internal-Service-Key": ts.internal_key}, ...)
+
+`run_token_service(database_url, *, env=None, port=None) -> Iterator[TokenService]`:
+1. runs `token-service migrate` and `token-service seed-demo` against `database_url` (both are
+   idempotent, so a database can be reused), parsing seed-demo's JSON into `TokenService.demo`:
+   `{"users": [{"userId", "assignmentId", "scenarioId"}, ...], "scenarios": [{"id", "title", "prompt"}, ...]}`;
+2. starts `token-service serve` (`python -m token_service.cli serve`) on 127.0.0.1:`port` (a free
+   port when None) and waits, at most READY_TIMEOUT_S, until `GET /readyz` answers 200; a process
+   that exits or never gets ready raises TokenServiceError with the end of its output;
+3. yields `TokenService(url, internal_key, demo, process)`;
+4. on exit sends SIGTERM, waits up to STOP_TIMEOUT_S, then kills.
+
+The environment of every command is, from weakest to strongest: test defaults (LiveKit dev keys
+`devkey`/`secret` at ws://127.0.0.1:7880, a fixed internal key, OPENAI_API_KEY `test`,
+OPENAI_BASE_URL a closed local port), this process's environment, `env`, and finally
+DATABASE_URL, HOST and PORT from the arguments. `internal_key` is the INTERNAL_SERVICE_KEY in force.
+"""
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .ports import free_port
+
+__all__ = ["TokenService", "TokenServiceError", "run_token_service"]
+
+READY_TIMEOUT_S = 20.0
+STOP_TIMEOUT_S = 10.0
+COMMAND_TIMEOUT_S = 60.0
+_OUTPUT_TAIL_CHARS = 4000
+
+DEFAULT_ENV: Mapping[str, str] = {
+    "LIVEKIT_URL": "ws://127.0.0.1:7880",
+    "LIVEKIT_API_KEY": "devkey",
+    "LIVEKIT_API_SECRET": "secret",
+    "INTERNAL_SERVICE_KEY": "devstack-internal-key",
+    "OPENAI_API_KEY": "test",
+    # nothing listens on the discard port: evaluation fails fast with 502 unless a stub is given
+    "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+}
+
+
+class TokenServiceError(RuntimeError):
+    """A token-service command failed or the server did not become ready; says why."""
+
+
+@dataclass(frozen=True)
+class TokenService:
+    url: str
+    """Base URL, e.g. http://127.0.0.1:54321 (no trailing slash)."""
+    internal_key: str
+    """The X-Internal-Service-Key the service accepts."""
+    demo: dict[str, Any]
+    """seed-demo's output: {"users": [{"userId", "assignmentId", "scenarioId"}, …], "scenarios": [{"id", "title", "prompt"}, …]}"""
+    process: subprocess.Popen[bytes]
+
+
+def _command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "token_service.cli", *args]
+
+
+def _tail(text: str) -> str:
+    text = text.strip()
+    return text[-_OUTPUT_TAIL_CHARS:] if text else "(no output)"
+
+
+def _run_command(args: list[str], env: Mapping[str, str]) -> str:
+    try:
+        result = subprocess.run(
+            _command(*args),
+            env=dict(env),
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise TokenServiceError(f"token-service {' '.join(args)} timed out") from exc
+    if result.returncode != 0:
+        raise TokenServiceError(
+            f"token-service {' '.join(args)} exited with {result.returncode}:\n"
+            f"{_tail(result.stderr + result.stdout)}"
+        )
+    return result.stdout
+
+
+def _read(log_path: Path) -> str:
+    return log_path.read_bytes().decode(errors="replace")
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    last_problem = "no answer yet"
+    with httpx.Client(timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            code = process.poll()
+            if code is not None:
+                raise TokenServiceError(
+                    f"token-service serve exited with {code} before it was ready:\n{_tail(_read(log_path))}"
+                )
+            try:
+                response = client.get(f"{url}/readyz")
+            except httpx.TransportError as exc:
+                last_problem = f"{type(exc).__name__}: {exc}"
+            else:
+                if response.status_code == 200:
+                    return
+                last_problem = f"/readyz answered {response.status_code}: {response.text}"
+            time.sleep(0.05)
+    raise TokenServiceError(
+        f"token-service serve was not ready within {READY_TIMEOUT_S:.0f} s ({last_problem}):\n"
+        f"{_tail(_read(log_path))}"
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextlib.contextmanager
+def run_token_service(
+    database_url: str, *, env: dict[str, str] | None = None, port: int | None = None
+) -> Iterator[TokenService]:
+    """Migrate, seed and serve the token service; see the module docstring."""
+    port = port or free_port()
+    full_env = {**DEFAULT_ENV, **os.environ, **(env or {})}
+    full_env.update(
+        {
+            "DATABASE_URL": database_url,
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    _run_command(["migrate"], full_env)
+    try:
+        demo: dict[str, Any] = json.loads(_run_command(["seed-demo"], full_env))
+    except json.JSONDecodeError as exc:
+        raise TokenServiceError(f"token-service seed-demo printed no JSON: {exc}") from exc
+
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="token-service-") as tmp:
+        log_path = Path(tmp) / "serve.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                _command("serve"), env=full_env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+            )
+        try:
+            _wait_ready(url, process, log_path)
+            yield TokenService(
+                url=url,
+                internal_key=full_env["INTERNAL_SERVICE_KEY"],
+                demo=demo,
+                process=process,
+            )
+        finally:
+            _stop(process)

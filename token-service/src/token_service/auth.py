@@ -1,0 +1,48 @@
+"""The two ways in: the frontend's `x-user-id` header and the agent's internal service key.
+
+Both are guards, so an unauthenticated request is refused with 401 before its body is read.
+"""
+
+import hmac
+from typing import Any
+from uuid import UUID
+
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
+from litestar.status_codes import HTTP_401_UNAUTHORIZED
+
+from training_contracts import INTERNAL_KEY_HEADER, USER_ID_HEADER, ApiErrorCode
+
+from .errors import ApiError
+
+_INTERNAL_KEY_HEADER = INTERNAL_KEY_HEADER.lower()
+
+
+def user_id_from(connection: ASGIConnection[Any, Any, Any, Any]) -> UUID:
+    """The caller's user id from `x-user-id`, or 401."""
+    raw = connection.headers.get(USER_ID_HEADER)
+    if raw:
+        try:
+            return UUID(raw)
+        except ValueError:
+            pass
+    raise ApiError(
+        HTTP_401_UNAUTHORIZED, ApiErrorCode.UNAUTHORIZED, f"{USER_ID_HEADER} must be a user UUID"
+    )
+
+
+async def require_user(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    user_id_from(connection)
+
+
+async def require_internal_key(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    expected: bytes = connection.app.state.internal_key
+    given = connection.headers.get(_INTERNAL_KEY_HEADER, "").encode()
+    if not hmac.compare_digest(given, expected):
+        raise ApiError(
+            HTTP_401_UNAUTHORIZED,
+            ApiErrorCode.UNAUTHORIZED,
+            f"{INTERNAL_KEY_HEADER} is missing or wrong",
+        )

@@ -1,0 +1,94 @@
+"""POST /api/sessions/{id}/evaluation: feedback on the current attempt, generated once and stored.
+
+409 `transcript_pending` until the agent's final transcript batch has completed the attempt,
+409 `transcript_empty` when it completed with no turns, 502 `evaluation_unavailable` when the model
+gives no usable answer. No database connection is held while the model thinks.
+"""
+
+from uuid import UUID
+
+from litestar import Controller, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_403_FORBIDDEN,
+    HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
+    HTTP_502_BAD_GATEWAY,
+)
+
+from training_contracts import ApiErrorCode, Evaluation
+
+from ..auth import require_user
+from ..db import Pool
+from ..errors import ApiError
+from ..sessions.repository import get_turns
+from . import repository
+from .client import ModelUnavailable
+from .evaluator import Evaluator
+
+
+class EvaluationController(Controller):
+    path = "/api/sessions/{session_id:uuid}/evaluation"
+    tags = ("sessions",)
+    guards = (require_user,)
+
+    @post(
+        "/",
+        operation_id="evaluateSession",
+        summary="Evaluate the session's current attempt (409 while its transcript is pending)",
+        status_code=HTTP_200_OK,
+    )
+    async def evaluate(
+        self,
+        session_id: FromPath[UUID],
+        user_id: NamedDependency[UUID],
+        db_pool: NamedDependency[Pool],
+        evaluator: NamedDependency[Evaluator],
+    ) -> Evaluation:
+        async with db_pool.connection() as conn:
+            context = await repository.load_context(conn, session_id)
+            if context is None:
+                raise ApiError(HTTP_404_NOT_FOUND, ApiErrorCode.NOT_FOUND, "session not found")
+            if context.user_id != user_id:
+                raise ApiError(
+                    HTTP_403_FORBIDDEN,
+                    ApiErrorCode.FORBIDDEN,
+                    "the session belongs to another user",
+                )
+            if context.status != "completed":
+                raise ApiError(
+                    HTTP_409_CONFLICT,
+                    ApiErrorCode.TRANSCRIPT_PENDING,
+                    f"the transcript of attempt {context.current_attempt} is not stored yet",
+                )
+            stored = context.stored(session_id)
+            if stored is not None:
+                return stored
+            attempt = context.current_attempt
+            turns = await get_turns(conn, session_id, attempt=attempt)
+        if not turns:
+            raise ApiError(
+                HTTP_409_CONFLICT,
+                ApiErrorCode.TRANSCRIPT_EMPTY,
+                f"attempt {attempt} ended with no transcript turns to evaluate",
+            )
+        try:
+            feedback = await evaluator.evaluate(
+                context.scenario_title, context.caller_prompt, turns
+            )
+        except ModelUnavailable as exc:
+            raise ApiError(
+                HTTP_502_BAD_GATEWAY,
+                ApiErrorCode.EVALUATION_UNAVAILABLE,
+                f"no evaluation could be generated: {exc}",
+            ) from exc
+        async with db_pool.connection() as conn:
+            await repository.save(conn, session_id, attempt, feedback, evaluator.model)
+            # The first stored evaluation wins when two requests raced to the model.
+            saved = await repository.load_context(conn, session_id, attempt=attempt)
+        evaluation = saved.stored(session_id) if saved is not None else None
+        if evaluation is None:
+            raise ApiError(HTTP_404_NOT_FOUND, ApiErrorCode.NOT_FOUND, "session not found")
+        return evaluation

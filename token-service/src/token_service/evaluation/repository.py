@@ -1,0 +1,100 @@
+"""Evaluations in Postgres, one per (session, attempt), written once."""
+
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+from psycopg.rows import class_row
+
+from training_contracts import Evaluation, Observation
+
+from ..db import Connection
+from .evaluator import Feedback
+
+_decode_observations = msgspec.json.Decoder(list[Observation]).decode
+_encode = msgspec.json.Encoder().encode
+
+
+class EvaluationContext(msgspec.Struct, frozen=True, kw_only=True):
+    """A session as evaluation needs it, with the stored evaluation of its current attempt."""
+
+    user_id: UUID
+    status: str
+    current_attempt: int
+    scenario_title: str | None
+    caller_prompt: str | None
+    evaluated_attempt: int | None
+    overall_score: int | None
+    summary: str | None
+    strengths: str | None
+    improvements: str | None
+    model: str | None
+    evaluated_at: datetime | None
+
+    def stored(self, session_id: UUID) -> Evaluation | None:
+        if (
+            self.evaluated_attempt is None
+            or self.overall_score is None
+            or self.summary is None
+            or self.strengths is None
+            or self.improvements is None
+            or self.model is None
+            or self.evaluated_at is None
+        ):
+            return None
+        return Evaluation(
+            session_id=session_id,
+            attempt=self.evaluated_attempt,
+            overall_score=self.overall_score,
+            summary=self.summary,
+            strengths=_decode_observations(self.strengths),
+            improvements=_decode_observations(self.improvements),
+            model=self.model,
+            created_at=self.evaluated_at,
+        )
+
+
+_CONTEXT = """
+SELECT s.user_id, s.status, s.current_attempt,
+       sc.title AS scenario_title, sc.caller_prompt,
+       e.attempt AS evaluated_attempt, e.overall_score, e.summary, e.strengths::text AS strengths,
+       e.improvements::text AS improvements, e.model, e.created_at AS evaluated_at
+FROM sessions AS s
+LEFT JOIN scenarios AS sc ON sc.id = s.scenario_id
+LEFT JOIN evaluations AS e
+       ON e.session_id = s.id AND e.attempt = coalesce(%(attempt)s::int, s.current_attempt)
+WHERE s.id = %(session_id)s
+"""
+
+
+async def load_context(
+    conn: Connection, session_id: UUID, *, attempt: int | None = None
+) -> EvaluationContext | None:
+    """The session, and its evaluation of `attempt` (default: the current attempt)."""
+    async with conn.cursor(row_factory=class_row(EvaluationContext)) as cur:
+        await cur.execute(_CONTEXT, {"session_id": session_id, "attempt": attempt})
+        return await cur.fetchone()
+
+
+async def save(
+    conn: Connection, session_id: UUID, attempt: int, feedback: Feedback, model: str
+) -> None:
+    """Store the evaluation unless one is already stored (then the first one stays)."""
+    await conn.execute(
+        """
+        INSERT INTO evaluations
+            (session_id, attempt, overall_score, summary, strengths, improvements, model)
+        VALUES (%(session_id)s, %(attempt)s, %(overall_score)s, %(summary)s,
+                %(strengths)s::jsonb, %(improvements)s::jsonb, %(model)s)
+        ON CONFLICT (session_id, attempt) DO NOTHING
+        """,
+        {
+            "session_id": session_id,
+            "attempt": attempt,
+            "overall_score": feedback.overall_score,
+            "summary": feedback.summary,
+            "strengths": _encode(feedback.strengths).decode(),
+            "improvements": _encode(feedback.improvements).decode(),
+            "model": model,
+        },
+    )

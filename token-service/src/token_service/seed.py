@@ -1,0 +1,129 @@
+"""Demo data for local development and tests: two trainees, two scenarios, one assignment each.
+
+Fixed ids and ON CONFLICT DO NOTHING make seeding idempotent; it prints what the demo holds.
+"""
+
+import textwrap
+from uuid import UUID
+
+import msgspec
+import psycopg
+
+from training_contracts import ScenarioResponse
+
+
+def _paragraphs(text: str) -> str:
+    """Source-wrapped prose as the model should read it: one line per paragraph."""
+    paragraphs = textwrap.dedent(text).strip().split("\n\n")
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
+
+
+class DemoUser(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    user_id: UUID
+    assignment_id: UUID
+    scenario_id: UUID
+
+
+class Demo(msgspec.Struct, frozen=True, kw_only=True):
+    """`{"users":[{"userId","assignmentId","scenarioId"}, …],"scenarios":[{"id","title","prompt"}, …]}`"""
+
+    users: list[DemoUser]
+    scenarios: list[ScenarioResponse]
+
+
+EXAM_STRESS = ScenarioResponse(
+    id=UUID("5c0e7a52-3d51-4f0b-9a36-1f6a2b7d0e01"),
+    title="Exam pressure and sleeplessness",
+    prompt=_paragraphs(
+        """\
+        You are Maya, a 19-year-old second-year university student calling a crisis line late at
+        night. Finals start in four days. You have barely slept for a week: you lie awake going
+        over everything you have not revised, and you have started skipping meals to study. Your
+        parents paid for your course and you feel you will let them down if you fail. You have
+        not told anyone how bad it is; your friends all seem to be coping.
+
+        How you speak: quickly, apologising for calling ("it's probably stupid"), sometimes
+        trailing off. You cry briefly if the counselor is warm and you feel heard.
+
+        What you reveal, and when: at first only "stress about exams". If the counselor listens
+        and asks open questions, you admit you feel like a failure and that you are exhausted.
+        Only if asked directly and kindly about suicide, you say you have had thoughts that
+        everyone would be better off without you, but you have no plan and do not want to die;
+        you want the feeling to stop. You have a close cousin you trust and a campus counseling
+        service you have never used.
+
+        Respond to the counselor: become calmer and more open when they reflect your feelings and
+        go at your pace; become short and defensive if they lecture you, rush to advice, or
+        dismiss the exams as unimportant. Stay in character; never mention that you are an AI.
+        """
+    ),
+)
+
+BEREAVED_WIDOWER = ScenarioResponse(
+    id=UUID("5c0e7a52-3d51-4f0b-9a36-1f6a2b7d0e02"),
+    title="Recently widowed and isolated",
+    prompt=_paragraphs(
+        """\
+        You are Harold, a 74-year-old retired railway engineer. Your wife Margaret died eleven
+        weeks ago after a long illness; you cared for her at home for two years. Your son lives
+        abroad and calls on Sundays; you tell him you are "managing". Since the funeral you rarely
+        leave the house, the meals neighbours brought have stopped, and the evenings are the
+        worst. You called because today would have been your 48th wedding anniversary.
+
+        How you speak: slowly, politely, with long pauses and dry understatement ("it's been a bit
+        quiet"). You are uncomfortable talking about feelings and apologise for "bothering" the
+        counselor.
+
+        What you reveal, and when: you start by talking about practical things (the garden, the
+        house being too big). If the counselor is patient and asks about Margaret, you talk about
+        her warmly and admit you do not see the point of carrying on. If asked directly about
+        suicide, you say you have thought about not taking your heart medication, though you have
+        not acted on it. Protective factors: your son, your dog Biscuit, and an old friend from the
+        railway who has invited you to his allotment.
+
+        Respond to the counselor: open up when they slow down and let silences be; withdraw ("I
+        shouldn't have called") if they sound scripted, cheerful, or hurry you toward solutions.
+        Stay in character; never mention that you are an AI.
+        """
+    ),
+)
+
+DEMO = Demo(
+    users=[
+        DemoUser(
+            user_id=UUID("0d5f3c9e-1b2a-4c8d-9e7f-000000000001"),
+            assignment_id=UUID("a55e4b1c-7d2e-4f3a-8b9c-000000000001"),
+            scenario_id=EXAM_STRESS.id,
+        ),
+        DemoUser(
+            user_id=UUID("0d5f3c9e-1b2a-4c8d-9e7f-000000000002"),
+            assignment_id=UUID("a55e4b1c-7d2e-4f3a-8b9c-000000000002"),
+            scenario_id=BEREAVED_WIDOWER.id,
+        ),
+    ],
+    scenarios=[EXAM_STRESS, BEREAVED_WIDOWER],
+)
+
+_USER_NAMES = ("Demo Trainee One", "Demo Trainee Two")
+
+
+def seed_demo(database_url: str) -> Demo:
+    """Insert the demo rows that are missing (existing rows are left as they are); returns DEMO."""
+    with psycopg.connect(database_url) as conn, conn.transaction():
+        for scenario in DEMO.scenarios:
+            conn.execute(
+                "INSERT INTO scenarios (id, title, caller_prompt) VALUES (%s, %s, %s)"
+                " ON CONFLICT (id) DO NOTHING",
+                (scenario.id, scenario.title, scenario.prompt),
+            )
+        for user, name in zip(DEMO.users, _USER_NAMES, strict=True):
+            conn.execute(
+                "INSERT INTO users (id, name) VALUES (%s, %s) ON CONFLICT (id) DO NOTHING",
+                (user.user_id, name),
+            )
+            conn.execute(
+                "INSERT INTO assignments (id, user_id, scenario_id) VALUES (%s, %s, %s)"
+                " ON CONFLICT (id) DO NOTHING",
+                (user.assignment_id, user.user_id, user.scenario_id),
+            )
+    return DEMO

@@ -1,0 +1,68 @@
+"""The service's configuration, read from the environment once, at start-up."""
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Required = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+REQUIRED_SETTINGS = (
+    "DATABASE_URL",
+    "LIVEKIT_URL",
+    "LIVEKIT_API_KEY",
+    "LIVEKIT_API_SECRET",
+    "INTERNAL_SERVICE_KEY",
+    "OPENAI_API_KEY",
+)
+
+
+class SettingsError(Exception):
+    """The environment cannot configure the service; the message is one line for an operator."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    database_url: Required
+    livekit_url: Required
+    livekit_api_key: Required
+    livekit_api_secret: Required
+    internal_service_key: Required
+    openai_api_key: Required
+
+    openai_base_url: str = "https://api.openai.com/v1"
+    evaluation_model: str = "gpt-4o-mini"
+    evaluation_timeout_s: float = Field(default=30.0, gt=0)
+    allowed_origins: str = "http://localhost:3003"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    db_pool_min: int = Field(default=2, ge=0)
+    db_pool_max: int = Field(default=10, ge=1)
+
+    @property
+    def allowed_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.allowed_origins.split(",") if origin.strip()]
+
+
+def load_settings() -> Settings:
+    """Settings from the process environment, or SettingsError naming every missing or empty
+    required variable (and any other invalid one) in one line."""
+    try:
+        return Settings()  # type: ignore[call-arg]  # the required values come from the environment
+    except ValidationError as exc:
+        missing: list[str] = []
+        invalid: list[str] = []
+        for error in exc.errors():
+            name = str(error["loc"][0]).upper() if error["loc"] else "?"
+            if name in REQUIRED_SETTINGS and error["type"] in {"missing", "string_too_short"}:
+                missing.append(name)
+            else:
+                invalid.append(f"{name} ({error['msg']})")
+        missing.sort(key=REQUIRED_SETTINGS.index)
+        parts = []
+        if missing:
+            parts.append("missing required settings: " + ", ".join(missing))
+        if invalid:
+            parts.append("invalid settings: " + ", ".join(invalid))
+        raise SettingsError("; ".join(parts)) from None

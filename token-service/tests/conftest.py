@@ -1,0 +1,68 @@
+"""Fixtures: one real Postgres cluster per run, a fresh migrated database per test (copied from a
+migrated template, which is fast), the app under Litestar's AsyncTestClient, the OpenAI stub."""
+
+import secrets
+from collections.abc import AsyncIterator, Iterator
+
+import psycopg
+import pytest
+from litestar.testing import AsyncTestClient
+from token_test_helpers import Client, Rows, make_settings
+
+from devstack.postgres import PostgresServer, postgres_server
+from openai_stub.testing import StubHandle, start_stub
+from token_service.app import create_app
+from token_service.migrations import migrate
+from token_service.settings import Settings
+
+TEMPLATE_DB = "token_service_template"
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[PostgresServer]:
+    with postgres_server() as server:
+        template_url = server.create_database(TEMPLATE_DB)
+        migrate(template_url)
+        yield server
+
+
+@pytest.fixture
+def database_url(pg: PostgresServer) -> str:
+    """A new database with the schema applied, for this test alone."""
+    name = f"t_{secrets.token_hex(6)}"
+    with psycopg.connect(pg.dsn("postgres"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"'.encode())
+    return pg.dsn(name)
+
+
+@pytest.fixture(scope="session")
+async def stub() -> AsyncIterator[StubHandle]:
+    handle = await start_stub()
+    try:
+        yield handle
+    finally:
+        await handle.aclose()
+
+
+@pytest.fixture
+def openai_stub(stub: StubHandle) -> StubHandle:
+    """The session's stub, with its default script and nothing recorded."""
+    stub.reset()
+    return stub
+
+
+@pytest.fixture
+def settings(database_url: str, stub: StubHandle) -> Settings:
+    return make_settings(database_url, openai_base_url=stub.base_url)
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[Client]:
+    async with AsyncTestClient(app=create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def rows(database_url: str) -> AsyncIterator[Rows]:
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        yield Rows(conn)

@@ -1,0 +1,153 @@
+"""POST /api/livekit/token: auth, validation, ownership, dispatch metadata, room names."""
+
+import re
+from collections.abc import AsyncIterator
+from uuid import UUID, uuid4
+
+import msgspec
+import pytest
+from litestar.testing import AsyncTestClient
+from livekit import api
+from token_test_helpers import Client, Rows, as_user, assert_error, make_settings
+
+from token_service.app import create_app
+from training_contracts import (
+    AGENT_NAME,
+    AgentDispatchMetadata,
+    TokenResponse,
+    decode_dispatch,
+)
+
+URL = "/api/livekit/token"
+ROOM = re.compile(r"training-[0-9a-f]{8}")
+
+
+def decode(response_json: bytes) -> TokenResponse:
+    return msgspec.json.decode(response_json, type=TokenResponse)
+
+
+def dispatched(token: str, user_id: UUID) -> AgentDispatchMetadata:
+    claims = api.TokenVerifier("devkey", "secret").verify(token)
+    assert claims.identity == str(user_id)
+    assert claims.room_config is not None
+    (agent,) = claims.room_config.agents
+    assert agent.agent_name == AGENT_NAME
+    return decode_dispatch(agent.metadata)
+
+
+@pytest.fixture
+async def no_db_client() -> AsyncIterator[Client]:
+    """The app with a database that does not exist: free practice must not need one."""
+    settings = make_settings("postgresql://nobody@127.0.0.1:9/none", db_pool_min=0)
+    async with AsyncTestClient(app=create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.mark.parametrize("body", [b"{}", b""])
+async def test_free_practice_needs_no_database(no_db_client: Client, body: bytes) -> None:
+    user_id = uuid4()
+    response = await no_db_client.post(URL, headers=as_user(user_id), content=body)
+    assert response.status_code == 200, response.text
+    token = decode(response.content)
+    assert token.server_url == "ws://127.0.0.1:7880"
+    assert ROOM.fullmatch(token.room_name)
+    assert set(response.json()) == {"token", "serverUrl", "roomName"}
+    metadata = dispatched(token.token, user_id)
+    assert metadata == AgentDispatchMetadata(user_id=user_id)
+    claims = api.TokenVerifier("devkey", "secret").verify(token.token)
+    assert claims.video is not None
+    assert claims.video.room == token.room_name
+
+
+async def test_every_call_gets_a_fresh_room(no_db_client: Client) -> None:
+    user = as_user(uuid4())
+    rooms = {
+        (await no_db_client.post(URL, headers=user, json={})).json()["roomName"] for _ in range(20)
+    }
+    assert len(rooms) == 20
+    assert all(ROOM.fullmatch(room) for room in rooms)
+
+
+async def test_assignment_dispatches_its_scenario(client: Client, rows: Rows) -> None:
+    user_id = await rows.user()
+    scenario_id = await rows.scenario()
+    assignment_id = await rows.assignment(user_id, scenario_id)
+    response = await client.post(
+        URL, headers=as_user(user_id), json={"assignmentId": str(assignment_id)}
+    )
+    assert response.status_code == 200, response.text
+    token = decode(response.content)
+    assert dispatched(token.token, user_id) == AgentDispatchMetadata(
+        user_id=user_id, assignment_id=assignment_id, scenario_id=scenario_id
+    )
+
+
+async def test_assignment_scenario_wins_over_a_given_scenario(client: Client, rows: Rows) -> None:
+    user_id = await rows.user()
+    scenario_id = await rows.scenario()
+    assignment_id = await rows.assignment(user_id, scenario_id)
+    other_scenario = await rows.scenario()
+    response = await client.post(
+        URL,
+        headers=as_user(user_id),
+        json={"assignmentId": str(assignment_id), "scenarioId": str(other_scenario)},
+    )
+    assert response.status_code == 200, response.text
+    assert dispatched(decode(response.content).token, user_id).scenario_id == scenario_id
+
+
+async def test_scenario_alone(client: Client, rows: Rows) -> None:
+    user_id = uuid4()  # the token endpoint trusts x-user-id; it does not look users up
+    scenario_id = await rows.scenario()
+    response = await client.post(
+        URL, headers=as_user(user_id), json={"scenarioId": str(scenario_id)}
+    )
+    assert response.status_code == 200, response.text
+    assert dispatched(decode(response.content).token, user_id) == AgentDispatchMetadata(
+        user_id=user_id, scenario_id=scenario_id
+    )
+
+
+async def test_unknown_assignment_is_404(client: Client) -> None:
+    response = await client.post(URL, headers=as_user(uuid4()), json={"assignmentId": str(uuid4())})
+    assert_error(response, 404, "not_found")
+
+
+async def test_unknown_scenario_is_404(client: Client) -> None:
+    response = await client.post(URL, headers=as_user(uuid4()), json={"scenarioId": str(uuid4())})
+    assert_error(response, 404, "not_found")
+
+
+async def test_another_users_assignment_is_403(client: Client, rows: Rows) -> None:
+    owner = await rows.user()
+    assignment_id = await rows.assignment(owner)
+    response = await client.post(
+        URL, headers=as_user(await rows.user()), json={"assignmentId": str(assignment_id)}
+    )
+    assert_error(response, 403, "forbidden")
+
+
+@pytest.mark.parametrize("headers", [{}, {"x-user-id": ""}, {"x-user-id": "not-a-uuid"}])
+async def test_missing_or_invalid_user_is_401(
+    no_db_client: Client, headers: dict[str, str]
+) -> None:
+    assert_error(await no_db_client.post(URL, headers=headers, json={}), 401, "unauthorized")
+
+
+async def test_401_comes_before_reading_a_bad_body(no_db_client: Client) -> None:
+    assert_error(await no_db_client.post(URL, content=b"{oops"), 401, "unauthorized")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{oops",
+        b"[]",
+        b"null",
+        b'{"assignmentId": "not-a-uuid"}',
+        b'{"scenarioId": 42}',
+    ],
+)
+async def test_invalid_body_is_400(no_db_client: Client, body: bytes) -> None:
+    response = await no_db_client.post(URL, headers=as_user(uuid4()), content=body)
+    assert_error(response, 400, "bad_request")
