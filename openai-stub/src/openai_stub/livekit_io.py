@@ -79,26 +79,37 @@ class PushAudioInput(io.AudioInput):
 
 
 class PlayoutAudioOutput(io.AudioOutput):
-    """A speaker with no device: each segment "plays" in real time after it is flushed.
+    """A speaker with no device: each segment "plays" in real time once captured.
 
-    Reports playback started / finished like a real sink, so the session's interruption and
-    truncation logic runs as it does in a room. `clear_buffer()` interrupts the segment at
-    the wall-clock position reached.
+    Reports playback started / finished like a room's output, and supports pause / resume,
+    so the session's interruption and truncation logic runs as it does in a room.
+    `clear_buffer()` interrupts the segment at the position reached.
     """
 
     def __init__(self, sample_rate: int = SAMPLE_RATE) -> None:
         super().__init__(
             label="PlayoutAudioOutput",
-            capabilities=io.AudioOutputCapabilities(pause=False),
+            capabilities=io.AudioOutputCapabilities(pause=True),
             sample_rate=sample_rate,
         )
         self._segment_s = 0.0
         self._segment_started = 0.0
+        self._paused_at: float | None = None
+        self._paused_s = 0.0  # time the current segment spent paused
         self._flush_task: asyncio.Task[None] | None = None
-        self._interrupted = asyncio.Event()
+        self._interrupted = False
+        self._changed = asyncio.Event()
         self.captured_s = 0.0  # all audio ever captured
         self.finished: list[io.PlaybackFinishedEvent] = []
         self.on("playback_finished", self.finished.append)
+
+    @property
+    def paused(self) -> bool:
+        return self._paused_at is not None
+
+    def _position(self) -> float:
+        now = self._paused_at if self._paused_at is not None else time.monotonic()
+        return max(0.0, now - self._segment_started - self._paused_s)
 
     async def capture_frame(self, frame: rtc.AudioFrame) -> None:
         await super().capture_frame(frame)
@@ -106,6 +117,9 @@ class PlayoutAudioOutput(io.AudioOutput):
             await self._flush_task
         if not self._segment_s:
             self._segment_started = time.monotonic()
+            self._paused_s = 0.0
+            if self._paused_at is not None:
+                self._paused_at = self._segment_started
             self.on_playback_started(created_at=time.time())
         self._segment_s += frame.duration
         self.captured_s += frame.duration
@@ -117,19 +131,35 @@ class PlayoutAudioOutput(io.AudioOutput):
 
     def clear_buffer(self) -> None:
         if self._segment_s:
-            self._interrupted.set()
+            self._interrupted = True
+            self._changed.set()
+
+    def pause(self) -> None:
+        super().pause()
+        if self._paused_at is None:
+            self._paused_at = time.monotonic()
+            self._changed.set()
+
+    def resume(self) -> None:
+        super().resume()
+        if self._paused_at is not None:
+            self._paused_s += time.monotonic() - self._paused_at
+            self._paused_at = None
+            self._changed.set()
 
     async def _play_out(self) -> None:
-        remaining = self._segment_started + self._segment_s - time.monotonic()
-        interrupted = False
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._interrupted.wait(), timeout=max(remaining, 0.0))
-            interrupted = True
-        played = self._segment_s
-        if interrupted:
-            played = min(self._segment_s, max(0.0, time.monotonic() - self._segment_started))
+        while not self._interrupted:
+            remaining = self._segment_s - self._position()
+            if self._paused_at is None and remaining <= 0:
+                break
+            self._changed.clear()
+            timeout = None if self._paused_at is not None else remaining
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout=timeout)
+        interrupted = self._interrupted
+        played = min(self._segment_s, self._position()) if interrupted else self._segment_s
         self._segment_s = 0.0
-        self._interrupted.clear()
+        self._interrupted = False
         self.on_playback_finished(playback_position=played, interrupted=interrupted)
 
     async def aclose(self) -> None:
