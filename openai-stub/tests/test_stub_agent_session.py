@@ -79,7 +79,7 @@ async def test_the_prompt_reaches_the_stub_and_generate_reply_speaks_the_script(
     stub.set_script({"replies": [reply], "reply_ms": 800})
     async with agent_call(stub, "SCENARIO PROMPT X") as call:
         started = time.monotonic()
-        handle = call.session.generate_reply()
+        handle = call.session.generate_reply(instructions="Open the call.")
         await asyncio.wait_for(handle.wait_for_playout(), timeout=8)
         assert time.monotonic() - started < 5  # not the plugin's 10 s response.created timeout
         assert not handle.interrupted
@@ -99,6 +99,8 @@ async def test_the_prompt_reaches_the_stub_and_generate_reply_speaks_the_script(
         [response_record] = conn["responses"]
         assert response_record["status"] == "completed"
         assert response_record["metadata"]["client_event_id"].startswith("response_create_")
+        # the plugin sends the session's prompt plus the reply's own instructions
+        assert response_record["instructions"] == "SCENARIO PROMPT X\nOpen the call."
 
         assert call.texts("assistant") == [reply]
         history = [
