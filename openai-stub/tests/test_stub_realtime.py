@@ -566,3 +566,20 @@ async def test_closing_the_socket_stops_the_response(stub: StubHandle) -> None:
     count = conn["server_event_counts"]["response.output_audio.delta"]
     await asyncio.sleep(0.3)
     assert stub.connections()[0]["server_event_counts"]["response.output_audio.delta"] == count
+
+
+async def test_out_of_band_text_response(stub: StubHandle) -> None:
+    stub.set_script({"replies": ["Aside."]})
+    async with realtime_client(stub) as client:
+        await client.send(
+            {
+                "type": "response.create",
+                "response": {"conversation": "none", "output_modalities": ["text"]},
+            }
+        )
+        events = await client.until("response.done")
+    kinds = types(events)
+    assert "conversation.item.added" not in kinds
+    assert "response.output_text.delta" in kinds
+    assert "response.output_audio.delta" not in kinds
+    assert stub.connections()[0]["items"] == []

@@ -268,11 +268,17 @@ class RealtimeConnection:
         params = event.get("response")
         params = params if isinstance(params, dict) else {}
         instructions = params.get("instructions")
+        modalities = params.get("output_modalities")
         self._start_response(
             auto=False,
             metadata=params.get("metadata"),
             instructions=instructions if isinstance(instructions, str) else None,
             in_conversation=params.get("conversation") != "none",
+            modalities=(
+                (["audio"] if "audio" in modalities else ["text"])
+                if isinstance(modalities, list) and modalities
+                else None
+            ),
         )
 
     async def _on_response_cancel(self, event: dict[str, Any]) -> None:
@@ -406,7 +412,13 @@ class RealtimeConnection:
     # responses
 
     def _start_response(
-        self, *, auto: bool, metadata: Any, instructions: str | None, in_conversation: bool
+        self,
+        *,
+        auto: bool,
+        metadata: Any,
+        instructions: str | None,
+        in_conversation: bool,
+        modalities: list[str] | None = None,
     ) -> None:
         script = self._script()
         reply = script.reply(self._replies)
@@ -419,7 +431,8 @@ class RealtimeConnection:
             reply=reply,
         )
         self.state.responses.append(record)
-        modalities = ["audio"] if audio_output(self.state.session) else ["text"]
+        if modalities is None:
+            modalities = ["audio"] if audio_output(self.state.session) else ["text"]
         response = _Response(record=record, modalities=modalities, in_conversation=in_conversation)
         self._response = response
         response.task = asyncio.create_task(
