@@ -1,0 +1,100 @@
+"""`python -m bench [section ...]`: runs the benchmarks, prints a table, writes .bench/*.json.
+
+Sections: token, mint, calls (join-to-ready, hang-up-to-stored, hang-up-to-evaluation),
+concurrency, bulk. Without arguments, all of them.
+"""
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT_DIR = ROOT / ".bench"
+
+
+def _token() -> dict[str, Any]:
+    from . import token_endpoint
+
+    return token_endpoint.run()
+
+
+def _mint() -> dict[str, Any]:
+    from . import minting
+
+    return dict(minting.run())
+
+
+def _bulk() -> dict[str, Any]:
+    from . import transcript_insert
+
+    return transcript_insert.run()
+
+
+def _calls() -> dict[str, Any]:
+    from . import calls
+
+    return calls.run_latency()
+
+
+def _concurrency() -> dict[str, Any]:
+    from . import calls
+
+    return calls.run_concurrency()
+
+
+SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {
+    "token": _token,
+    "mint": _mint,
+    "calls": _calls,
+    "concurrency": _concurrency,
+    "bulk": _bulk,
+}
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("sections", nargs="*", choices=[*SECTIONS, []], default=list(SECTIONS))
+    args = parser.parse_args()
+    results: dict[str, Any] = {"machine": machine(), "started_at": time.time()}
+    for name in args.sections or list(SECTIONS):
+        print(f"bench: {name} …", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        results[name] = SECTIONS[name]()
+        print(f"bench: {name} done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    OUT_DIR.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    text = json.dumps(results, indent=2)
+    (OUT_DIR / f"results-{stamp}.json").write_text(text)
+    (OUT_DIR / "latest.json").write_text(text)
+    from .report import table
+
+    print(table(results))
+    print(f"\nJSON: {OUT_DIR / f'results-{stamp}.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
