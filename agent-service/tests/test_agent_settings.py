@@ -25,6 +25,7 @@ OPTIONAL = (
     "SPOOL_DIR",
     "AGENT_HEALTH_PORT",
     "NUM_IDLE_PROCESSES",
+    "JOB_CAPACITY",
 )
 
 
@@ -47,6 +48,7 @@ def test_required_and_defaults(clean_env: pytest.MonkeyPatch, tmp_path: Path) ->
     assert settings.spool_dir == tmp_path / "agent-service" / "spool"
     assert settings.agent_health_port is None
     assert settings.num_idle_processes is None
+    assert settings.job_capacity >= 4
 
 
 def test_optional_values(clean_env: pytest.MonkeyPatch) -> None:

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     agent_health_port: int | None = Field(default=None, ge=0, le=65535)
     """The worker's health endpoint; unset: 8081 with `start`, a free port with `dev`. Two workers
     on one host need two ports (0 picks a free one)."""
+    job_capacity: int = Field(default_factory=lambda: 4 * (os.cpu_count() or 1), ge=1)
+    """Calls one worker runs at once at full load; it stops taking calls at 70% of it in
+    production (LiveKit's load threshold)."""
     num_idle_processes: int | None = Field(default=None, ge=0)
     """Job processes kept warm; unset: LiveKit's default (one per CPU in production, 0 in dev)."""
 

@@ -30,9 +30,10 @@ round trip in front of the room connection instead of beside it.
 import asyncio
 import functools
 import logging
-from collections.abc import Coroutine
+import time
+from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from livekit import rtc
 from livekit.agents import (
@@ -76,6 +77,8 @@ from .transcript import TranscriptRecorder
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 SESSION_END_TIMEOUT = 30.0
 """How long on_session_end may take; the final delivery gives up (and spools) well before."""
 
@@ -93,7 +96,8 @@ class CallOptions:
     batch_size: int = 4
     batch_interval: float = 10.0
     trainee_rejoin_grace: float = 3.0
-    """After the trainee's participant disappears without leaving, wait this long for a rejoin."""
+    """After the trainee's connection drops in a way a client recovers from by rejoining, wait
+    this long for the rejoin before ending the call."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,17 @@ class Runtime:
 
 
 _RUNTIME_KEY = "agent_service.runtime"
+
+_MAY_REJOIN = frozenset(
+    {
+        rtc.DisconnectReason.UNKNOWN_REASON,
+        rtc.DisconnectReason.SIGNAL_CLOSE,
+        rtc.DisconnectReason.MIGRATION,
+        rtc.DisconnectReason.STATE_MISMATCH,
+        rtc.DisconnectReason.MEDIA_FAILURE,
+    }
+)
+"""Disconnect reasons after which the trainee's client may rejoin as a new participant."""
 _calls: dict[str, "TrainingCall"] = {}
 
 
@@ -150,6 +165,18 @@ async def on_session_end(ctx: JobContext) -> None:
         await call.end()
 
 
+def job_load(capacity: int, server: AgentServer) -> float:
+    """The worker's load as the share of its call capacity in use.
+
+    LiveKit's default is the machine's CPU use, and livekit-server dispatches nothing to a worker
+    reporting 0.7 or more: a CPU spike (job processes starting, another worker importing) then
+    leaves trainees without a caller. A call is mostly I/O (audio relayed to the Realtime model),
+    so the number of running calls is the steadier measure. LiveKit Cloud ignores a custom load
+    function and uses its own.
+    """
+    return min(1.0, len(server.active_jobs) / capacity)
+
+
 def build_server(runtime: Runtime) -> AgentServer:
     settings = runtime.settings
     kwargs: dict[str, Any] = {}
@@ -157,6 +184,9 @@ def build_server(runtime: Runtime) -> AgentServer:
         kwargs["num_idle_processes"] = settings.num_idle_processes
     server = AgentServer(
         setup_fnc=functools.partial(prewarm, runtime),
+        load_fnc=functools.partial(job_load, settings.job_capacity),
+        # imported once in the forkserver, so a fresh job process starts warm
+        preload_modules=[__name__],
         port=(
             settings.agent_health_port
             if settings.agent_health_port is not None
@@ -179,6 +209,12 @@ def build_server(runtime: Runtime) -> AgentServer:
         redeliverer.start()
 
     return server
+
+
+async def _timed(awaitable: Awaitable[T]) -> tuple[T, int]:
+    started = time.perf_counter()
+    result = await awaitable
+    return result, round((time.perf_counter() - started) * 1000)
 
 
 class CallSetupError(Exception):
@@ -250,9 +286,10 @@ class TrainingCall:
             return
         ctx.log_context_fields["user_id"] = str(metadata.user_id)
 
+        started = time.perf_counter()
         connected, prepared = await asyncio.gather(
-            ctx.connect(auto_subscribe=AutoSubscribe.AUDIO_ONLY),
-            prepare_call(self.client, metadata, self.options),
+            _timed(ctx.connect(auto_subscribe=AutoSubscribe.AUDIO_ONLY)),
+            _timed(prepare_call(self.client, metadata, self.options)),
             return_exceptions=True,
         )
         if isinstance(connected, BaseException):
@@ -266,7 +303,8 @@ class TrainingCall:
                 AgentErrorCode.AGENT_FAILED, f"{type(prepared).__name__}: {prepared}"
             )
             return
-        scenario_prompt, created = prepared
+        (scenario_prompt, created), prepare_ms = prepared
+        _, connect_ms = connected
 
         ctx.log_context_fields["session_id"] = str(created.session_id)
         await ctx.room.local_participant.set_attributes(
@@ -278,6 +316,9 @@ class TrainingCall:
                 "attempt": created.attempt,
                 "scenario_id": str(metadata.scenario_id) if metadata.scenario_id else None,
                 "assignment_id": str(metadata.assignment_id) if metadata.assignment_id else None,
+                "connect_ms": connect_ms,
+                "prepare_ms": prepare_ms,
+                "setup_ms": round((time.perf_counter() - started) * 1000),
             },
         )
         self._watch_trainee()
@@ -344,19 +385,22 @@ class TrainingCall:
     def _on_participant_disconnected(self, participant: rtc.RemoteParticipant) -> None:
         if participant.kind != rtc.ParticipantKind.PARTICIPANT_KIND_STANDARD:
             return
+        reason = participant.disconnect_reason or rtc.DisconnectReason.UNKNOWN_REASON
         logger.info(
             "trainee left",
             extra={
                 "participant": participant.identity,
-                "reason": rtc.DisconnectReason.Name(
-                    participant.disconnect_reason or rtc.DisconnectReason.UNKNOWN_REASON
-                ),
+                "reason": rtc.DisconnectReason.Name(reason),
             },
         )
         if not self._trainee_present():
-            self._schedule_trainee_gone()
+            # A leave, a removal or a connection the server already timed out will not come
+            # back; a dropped signal connection may, as a fresh participant, within seconds.
+            self._schedule_trainee_gone(
+                self.options.trainee_rejoin_grace if reason in _MAY_REJOIN else 0.0
+            )
 
-    def _schedule_trainee_gone(self) -> None:
+    def _schedule_trainee_gone(self, grace: float | None = None) -> None:
         if self._trainee_gone is not None:
             return
 
@@ -365,7 +409,8 @@ class TrainingCall:
             if not self._trainee_present():
                 self.ctx.shutdown(reason="trainee left")
 
-        grace = self.options.trainee_rejoin_grace
+        if grace is None:
+            grace = self.options.trainee_rejoin_grace
         self._trainee_gone = asyncio.get_running_loop().call_later(grace, end_call)
 
     def _on_session_close(self, event: CloseEvent) -> None:
