@@ -38,12 +38,16 @@ from .processes import ManagedProcess
 from .speech import SAMPLE_RATE, SpeechClip, render_speech, rms
 
 __all__ = [
+    "ATTR_AGENT_STATE",
     "AgentAudio",
     "Trainee",
     "TraineeError",
     "fetch_token",
     "spawn_trainee",
 ]
+
+ATTR_AGENT_STATE = "lk.agent.state"
+"""Set by livekit-agents on the agent's participant: initializing, listening, thinking, speaking."""
 
 FRAME_MS = 10
 FRAME_SAMPLES = SAMPLE_RATE * FRAME_MS // 1000
@@ -335,6 +339,18 @@ class Trainee:
             raise TraineeError(f"{self.name}: the agent published error={value!r}")
         return value
 
+    async def wait_until_listening(self, timeout: float) -> float:
+        """Wait for the agent's `lk.agent.state` to be `listening` (what the frontend's
+        useVoiceAssistant shows): its session runs and hears the trainee. Returns seconds since
+        joining."""
+        await self._wait(
+            lambda: self.agent_attributes.get(ATTR_AGENT_STATE) == "listening",
+            timeout,
+            "listening agent",
+        )
+        assert self.joined_at is not None
+        return time.monotonic() - self.joined_at
+
     async def wait_for_agent_speech(self, timeout: float, *, after: float | None = None) -> float:
         """Monotonic time of the first energetic agent frame (later than `after` if given)."""
         audio = self.agent_audio
@@ -451,13 +467,14 @@ async def _run_cli(args: argparse.Namespace) -> None:
     key, value = await trainee.wait_for_any_attribute(
         [ATTR_SESSION_ID, ATTR_ERROR], args.reply_timeout
     )
-    _emit("attribute", key=key, value=value)
+    assert trainee.joined_at is not None
+    after_join = trainee.attribute_seen_at[key] - trainee.joined_at
+    _emit("attribute", key=key, value=value, afterJoinS=round(after_join, 3))
     if key == ATTR_ERROR:
         return
+    await trainee.wait_until_listening(args.reply_timeout)
+    _emit("listening")
     clips = [await asyncio.to_thread(render_speech, text) for text in args.say]
-    with contextlib.suppress(TimeoutError):
-        # The caller may open the conversation: let it finish first.
-        await trainee.wait_for_agent_reply(after=0.0, timeout=5.0)
     for clip in clips:
         ended = await trainee.say(clip)
         _emit("said", text=clip.text)
