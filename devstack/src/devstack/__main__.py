@@ -1,0 +1,204 @@
+"""`python -m devstack up` runs the whole stack in the foreground; `python -m devstack down` stops it.
+
+`up` starts a throwaway Postgres (demo data seeded, gone when the stack stops), the OpenAI stub,
+livekit-server --dev, the token service and the agent worker, prints where they listen, and runs
+until Ctrl-C or SIGTERM, then stops everything. Its pid and URLs are kept in `.data/devstack.json`
+so that `down`, from another terminal, can stop it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from training_contracts import USER_ID_HEADER
+
+_REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def _state_dir() -> Path:
+    return Path(os.environ.get("DEVSTACK_STATE_DIR") or _REPO_ROOT / ".data")
+
+
+def _state_file() -> Path:
+    return _state_dir() / "devstack.json"
+
+
+class _Stop(BaseException):
+    """Raised in the main thread by SIGTERM/SIGINT: unwinds into the stack's cleanup."""
+
+
+def _raise_stop(signum: int, _frame: FrameType | None) -> None:
+    # Once: a second Ctrl-C must not interrupt the cleanup the first one started.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    raise _Stop(signal.Signals(signum).name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _is_devstack(pid: int) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return _alive(pid)
+    return b"devstack" in cmdline and b"up" in cmdline
+
+
+def _read_state() -> dict[str, Any] | None:
+    try:
+        state: dict[str, Any] = json.loads(_state_file().read_text())
+    except (OSError, ValueError):
+        return None
+    return state
+
+
+def _write_state(state: dict[str, Any]) -> None:
+    _state_dir().mkdir(parents=True, exist_ok=True)
+    tmp = _state_file().with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=2))
+    tmp.replace(_state_file())
+
+
+def _print_summary(info: dict[str, Any]) -> None:
+    demo = info["demo"]
+    print("\nThe stack is up.", flush=True)
+    print(f"  token service   {info['tokenServiceUrl']}  (OpenAPI: /schema)")
+    print(f"  livekit-server  {info['livekitUrl']}  (keys devkey / secret)")
+    print(f"  OpenAI stub     {info['openaiBaseUrl']}  (state: /_stub/state)")
+    print(f"  Postgres        {info['databaseUrl']}  (throwaway: gone when the stack stops)")
+    print(f"  logs            {info['logDir']}")
+    print("\nDemo users:")
+    for user in demo.get("users", []):
+        print(
+            f"  user {user.get('userId')}  assignment {user.get('assignmentId')}  "
+            f"scenario {user.get('scenarioId')}"
+        )
+    for scenario in demo.get("scenarios", []):
+        print(f"  scenario {scenario.get('id')}  {scenario.get('title')!r}")
+    users = demo.get("users") or [{}]
+    first = users[0]
+    body = (
+        json.dumps({"assignmentId": first["assignmentId"]}) if first.get("assignmentId") else "{}"
+    )
+    print("\nA token for the first demo user's assignment:")
+    print(
+        f"  curl -s -X POST {info['tokenServiceUrl']}/api/livekit/token "
+        f"-H '{USER_ID_HEADER}: {first.get('userId')}' -H 'content-type: application/json' "
+        f"-d '{body}'"
+    )
+    print("\nCtrl-C (or `python -m devstack down`) stops everything.", flush=True)
+
+
+def up(args: argparse.Namespace) -> int:
+    from .stack import Stack  # noqa: PLC0415 - `down` must not pay for importing the stack
+
+    previous = _read_state()
+    if previous and _alive(int(previous["pid"])) and _is_devstack(int(previous["pid"])):
+        print(
+            f"devstack: already running (pid {previous['pid']}); `python -m devstack down` first",
+            file=sys.stderr,
+        )
+        return 1
+    log_dir = Path(args.log_dir) if args.log_dir else _state_dir() / "devstack-logs"
+    ports: dict[str, Any] = {}
+    if not args.free_ports:
+        ports = {
+            "livekit_port": args.livekit_port,
+            "token_service_port": args.token_service_port,
+            "stub_port": args.stub_port,
+        }
+    _write_state({"pid": os.getpid(), "status": "starting", "logDir": str(log_dir)})
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _raise_stop)
+    stack = Stack(
+        log_dir=log_dir, on_status=lambda msg: print(f"devstack: {msg}", flush=True), **ports
+    )
+    try:
+        with stack:
+            info = stack.describe()
+            _write_state({"pid": os.getpid(), "status": "up", **info})
+            _print_summary(info)
+            while True:
+                time.sleep(1.0)
+                if stack.agent is not None and not stack.agent.process.running:
+                    print(
+                        "devstack: the agent worker exited; its log tail:\n"
+                        + stack.agent.process.log_tail(),
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    return 1
+    except _Stop as stop:
+        print(f"\ndevstack: {stop.args[0]}, stopping", flush=True)
+        return 0
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+        state = _read_state()
+        if state and state.get("pid") == os.getpid():
+            _state_file().unlink(missing_ok=True)
+        print("devstack: stopped", flush=True)
+
+
+def down(args: argparse.Namespace) -> int:
+    state = _read_state()
+    if state is None:
+        print("devstack: nothing running (no state file)")
+        return 0
+    pid = int(state["pid"])
+    if not _alive(pid) or not _is_devstack(pid):
+        print(f"devstack: pid {pid} is not running a stack; removing the stale state file")
+        _state_file().unlink(missing_ok=True)
+        return 0
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + args.timeout
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if _alive(pid):
+        print(f"devstack: pid {pid} did not stop within {args.timeout:.0f} s", file=sys.stderr)
+        return 1
+    with contextlib.suppress(FileNotFoundError):
+        _state_file().unlink()
+    print(f"devstack: stopped pid {pid}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    up_parser = commands.add_parser("up", help="run the whole stack in the foreground")
+    up_parser.add_argument("--livekit-port", type=int, default=7880)
+    up_parser.add_argument("--token-service-port", type=int, default=8000)
+    up_parser.add_argument("--stub-port", type=int, default=8090)
+    up_parser.add_argument(
+        "--free-ports", action="store_true", help="pick free ports instead of the usual ones"
+    )
+    up_parser.add_argument(
+        "--log-dir", help="where the processes log (default .data/devstack-logs)"
+    )
+    down_parser = commands.add_parser("down", help="stop the stack `up` started")
+    down_parser.add_argument("--timeout", type=float, default=60.0)
+    args = parser.parse_args(argv)
+    return up(args) if args.command == "up" else down(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
