@@ -1,0 +1,67 @@
+"""One real stack for the whole suite: Postgres, the OpenAI stub, livekit-server, the token service
+and the agent worker, as processes (devstack.Stack). Logs of every process are kept under
+`.data/e2e-logs/<run>/` and their paths are printed when the suite ends.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e_support import LATENCIES, STUB_SCRIPT, TRAINEE_LINES, FrontendApi
+
+from devstack.speech import render_speech
+from devstack.stack import Stack
+
+_REPO_ROOT = Path(__file__).resolve().parents[1]
+_LOG_ROOT = _REPO_ROOT / ".data" / "e2e-logs"
+_STACK: dict[str, Any] = {}
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    # Speech renders in a few milliseconds, but espeak-ng missing must fail before anything starts.
+    for line in TRAINEE_LINES:
+        render_speech(line)
+    log_dir = _LOG_ROOT / time.strftime("%Y%m%d-%H%M%S")
+    started = time.monotonic()
+    with Stack(log_dir=log_dir, stub_script=STUB_SCRIPT) as running:
+        _STACK["log_dir"] = log_dir
+        _STACK["startup_s"] = time.monotonic() - started
+        _STACK["timings"] = dict(running.timings)
+        yield running
+
+
+@pytest.fixture(scope="session")
+def frontend(stack: Stack) -> FrontendApi:
+    return FrontendApi(stack.token_service_url)
+
+
+@pytest.fixture(scope="session")
+def demo(stack: Stack) -> dict[str, Any]:
+    return stack.demo
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not LATENCIES and not _STACK:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("end-to-end latencies")
+    if _STACK:
+        parts = ", ".join(f"{k} {v:.1f} s" for k, v in _STACK["timings"].items())
+        write(f"stack start-up: {_STACK['startup_s']:.1f} s ({parts})")
+    rows = [(row.test, what, seconds) for row in LATENCIES for what, seconds in row.values.items()]
+    if rows:
+        test_w = max(len("test"), *(len(r[0]) for r in rows))
+        what_w = max(len("measured"), *(len(r[1]) for r in rows))
+        write(f"{'test':<{test_w}}  {'measured':<{what_w}}  {'seconds':>8}")
+        previous = ""
+        for test, what, seconds in rows:
+            shown = test if test != previous else ""
+            previous = test
+            write(f"{shown:<{test_w}}  {what:<{what_w}}  {seconds:>8.2f}")
+    if "log_dir" in _STACK:
+        write(f"process logs: {_STACK['log_dir']}")

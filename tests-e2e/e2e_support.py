@@ -1,0 +1,289 @@
+"""What the end-to-end tests share: the frontend's REST calls, conversation steps, the latency log."""
+
+# Deadlines are these waits' contract (the failure says what never came).
+# ruff: noqa: ASYNC109
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import httpx
+import msgspec
+from livekit import api
+
+from devstack.speech import SpeechClip, render_speech
+from devstack.trainee import Trainee
+
+if TYPE_CHECKING:
+    from devstack.stack import Stack
+from training_contracts import (
+    USER_ID_HEADER,
+    ApiErrorCode,
+    ErrorBody,
+    Evaluation,
+    SessionView,
+    TurnView,
+)
+
+# What the stub "hears" for each detected user turn, and what the caller answers, in order. Every
+# call (a new Realtime connection) starts again at the first line of each list.
+TRAINEE_LINES = (
+    "Hello, you've reached the support line. My name is Sam. What's going on tonight?",
+    "That sounds really hard. Can you tell me more about what happened today?",
+    "Thank you for telling me. Are you somewhere safe right now?",
+)
+CALLER_LINES = (
+    "Hi. I don't really know why I called. Everything just feels like too much.",
+    "I lost my job this morning and I haven't told anyone yet.",
+    "I'm at home. I'm safe, I think. I just needed to talk to someone.",
+)
+STUB_SCRIPT: dict[str, Any] = {
+    "user_transcripts": list(TRAINEE_LINES),
+    "replies": list(CALLER_LINES),
+    "reply_ms": 1500,
+}
+
+JOIN_TIMEOUT_S = 30.0
+"""Join -> `session.id`: dispatch, job process, session creation."""
+REPLY_TIMEOUT_S = 20.0
+COMPLETED = "completed"
+"""SessionView.status once the agent stored the attempt's final transcript."""
+TRANSCRIPT_TIMEOUT_S = 45.0
+"""Hang-up -> transcript stored; a vanished trainee is noticed by livekit-server's timeouts."""
+
+
+# -- latencies, printed at the end of the run ------------------------------------------------------
+
+
+@dataclass
+class LatencyRow:
+    test: str
+    values: dict[str, float] = field(default_factory=dict)
+
+
+LATENCIES: list[LatencyRow] = []
+
+
+def record_latency(test: str, what: str, seconds: float) -> None:
+    for row in LATENCIES:
+        if row.test == test:
+            row.values[what] = seconds
+            break
+    else:
+        LATENCIES.append(LatencyRow(test, {what: seconds}))
+    print(f"[latency] {test}: {what} = {seconds:.2f} s", flush=True)
+
+
+# -- the frontend's REST calls --------------------------------------------------------------------
+
+
+class FrontendApi:
+    """The token service's public API, called as the Next.js frontend calls it."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    def _client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.base_url, timeout=15.0, trust_env=False)
+
+    async def get_session(self, user_id: str, session_id: str) -> SessionView:
+        async with self._client() as client:
+            response = await client.get(
+                f"/api/sessions/{session_id}", headers={USER_ID_HEADER: user_id}
+            )
+        assert response.status_code == 200, response.text
+        return msgspec.json.decode(response.content, type=SessionView)
+
+    async def request_evaluation(self, user_id: str, session_id: str) -> httpx.Response:
+        async with self._client() as client:
+            return await client.post(
+                f"/api/sessions/{session_id}/evaluation", headers={USER_ID_HEADER: user_id}
+            )
+
+    async def evaluation_with_retry(
+        self, user_id: str, session_id: str, *, attempts: int = 20, delay: float = 1.0
+    ) -> tuple[Evaluation, int, float]:
+        """The frontend's loop: retry on 409 transcript_pending.
+
+        Returns the evaluation, how many 409s came first, and when (monotonic) the 200 came."""
+        for pending in range(attempts):
+            response = await self.request_evaluation(user_id, session_id)
+            if response.status_code == 200:
+                evaluation = msgspec.json.decode(response.content, type=Evaluation)
+                return evaluation, pending, time.monotonic()
+            assert response.status_code == 409, response.text
+            body = msgspec.json.decode(response.content, type=ErrorBody)
+            assert body.error.code == ApiErrorCode.TRANSCRIPT_PENDING, response.text
+            await asyncio.sleep(delay)
+        raise AssertionError(f"evaluation still pending after {attempts} tries")
+
+    async def wait_for_transcript(
+        self,
+        user_id: str,
+        session_id: str,
+        *,
+        attempt: int,
+        since: float,
+        timeout: float = TRANSCRIPT_TIMEOUT_S,
+    ) -> tuple[SessionView, float]:
+        """Poll GET /api/sessions/{id} until `attempt`'s final transcript is stored (the session
+        is `completed` at that attempt). Returns the session and seconds since `since`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            session = await self.get_session(user_id, session_id)
+            if session.status == COMPLETED and session.attempt == attempt:
+                return session, time.monotonic() - since
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"attempt {attempt} of session {session_id} not stored within {timeout} s: "
+                    f"status {session.status!r} at attempt {session.attempt}, turns "
+                    f"{roles_and_text(turns_of(session, attempt))}"
+                )
+            await asyncio.sleep(0.1)
+
+
+def turns_of(session: SessionView, attempt: int) -> list[TurnView]:
+    return sorted(
+        (t for t in session.turns if t.attempt_number == attempt), key=lambda t: t.turn_order
+    )
+
+
+def roles_and_text(turns: Sequence[TurnView]) -> list[tuple[str, str]]:
+    return [(str(t.role), t.content) for t in turns]
+
+
+def assert_conversation(turns: Sequence[TurnView], user_lines: Sequence[str]) -> None:
+    """The stored turns are the conversation that happened, in order: each trainee line the
+    stub heard, each followed by the caller's answer; turn orders strictly increase."""
+    orders = [t.turn_order for t in turns]
+    assert orders == sorted(set(orders)), f"turn orders not strictly increasing: {orders}"
+    users = [t.content for t in turns if t.role == "user"]
+    assert users == list(user_lines), roles_and_text(turns)
+    for line in user_lines:
+        index = next(i for i, t in enumerate(turns) if t.role == "user" and t.content == line)
+        following = turns[index + 1 :]
+        assert following, f"no caller reply after {line!r}: {roles_and_text(turns)}"
+        assert following[0].role == "assistant", roles_and_text(turns)
+        assert following[0].content in CALLER_LINES, roles_and_text(turns)
+
+
+# -- conversation steps ---------------------------------------------------------------------------
+
+_CLIPS: dict[str, SpeechClip] = {}
+
+
+async def clip(text: str) -> SpeechClip:
+    if text not in _CLIPS:
+        _CLIPS[text] = await asyncio.to_thread(render_speech, text)
+    return _CLIPS[text]
+
+
+async def start_call(
+    token_service_url: str,
+    user_id: str,
+    test: str,
+    *,
+    assignment_id: str | None = None,
+    scenario_id: str | None = None,
+    name: str = "trainee",
+) -> tuple[Trainee, str]:
+    """Join as the frontend does and wait for `session.id`; records join -> session.id."""
+    trainee = await Trainee.join(
+        token_service_url,
+        user_id,
+        assignment_id=assignment_id,
+        scenario_id=scenario_id,
+        name=name,
+    )
+    prefix = "" if name == "trainee" else f"{name} "
+    try:
+        session_id = await trainee.wait_for_session_id(JOIN_TIMEOUT_S)
+        assert trainee.joined_at is not None
+        record_latency(
+            test,
+            f"{prefix}join->session.id",
+            trainee.attribute_seen_at["session.id"] - trainee.joined_at,
+        )
+        # Speak once the agent listens (useVoiceAssistant's "listening"), as a person would
+        # after the connect tone; earlier speech may reach a session that is still starting.
+        record_latency(
+            test, f"{prefix}join->listening", await trainee.wait_until_listening(JOIN_TIMEOUT_S)
+        )
+    except BaseException:
+        await trainee.leave()
+        raise
+    return trainee, session_id
+
+
+async def exchange(trainee: Trainee, lines: Sequence[str]) -> None:
+    """Say each line and wait for the caller's spoken answer before the next one."""
+    for line in lines:
+        ended = await trainee.say(await clip(line))
+        await trainee.wait_for_agent_reply(after=ended, timeout=REPLY_TIMEOUT_S)
+
+
+def mint_token(
+    url_key_secret: tuple[str, str],
+    *,
+    identity: str,
+    agent_name: str,
+    metadata: str,
+) -> tuple[str, str]:
+    """A token the token service would not mint: (room name, jwt), dispatching `agent_name`."""
+    api_key, api_secret = url_key_secret
+    room = f"training-{secrets.token_hex(4)}"
+    grants = api.VideoGrants(
+        room_join=True,
+        room=room,
+        can_publish=True,
+        can_subscribe=True,
+        can_publish_data=True,
+        can_publish_sources=["microphone"],
+    )
+    jwt = (
+        api.AccessToken(api_key, api_secret)
+        .with_identity(identity)
+        .with_name("e2e trainee")
+        .with_ttl(timedelta(minutes=10))
+        .with_grants(grants)
+        .with_room_config(
+            api.RoomConfiguration(
+                agents=[api.RoomAgentDispatch(agent_name=agent_name, metadata=metadata)]
+            )
+        )
+        .to_jwt()
+    )
+    return room, jwt
+
+
+async def stub_connection_since(
+    stack: Stack, since_wall: float, timeout: float = 15.0
+) -> dict[str, Any]:
+    """The one Realtime connection the stub accepted since `since_wall` (time.time()), once the
+    agent gave it instructions. Tests run one call at a time, so there is exactly one."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = await asyncio.to_thread(stack.stub.state)
+        fresh = [c for c in state["connections"] if c["connected_at"] >= since_wall - 0.5]
+        if fresh and all(c["instructions"] for c in fresh):
+            assert len(fresh) == 1, [c["id"] for c in fresh]
+            connection: dict[str, Any] = fresh[0]
+            return connection
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no instructed Realtime connection since {since_wall}: {fresh}")
+        await asyncio.sleep(0.1)
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True
