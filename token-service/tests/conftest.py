@@ -4,13 +4,14 @@ migrated template, which is fast), the app under Litestar's AsyncTestClient, the
 import secrets
 from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import psycopg
 import pytest
 from litestar.testing import AsyncTestClient
-from token_test_helpers import Client, Rows, make_settings
+from token_test_helpers import Client, Rows, concurrent_client, make_settings, stub_in_thread
 
 from devstack.postgres import PostgresServer, postgres_server
-from openai_stub.testing import StubHandle, start_stub
+from openai_stub.testing import StubHandle
 from token_service.app import create_app
 from token_service.migrations import migrate
 from token_service.settings import Settings
@@ -36,12 +37,9 @@ def database_url(pg: PostgresServer) -> str:
 
 
 @pytest.fixture(scope="session")
-async def stub() -> AsyncIterator[StubHandle]:
-    handle = await start_stub()
-    try:
+def stub() -> Iterator[StubHandle]:
+    with stub_in_thread() as handle:
         yield handle
-    finally:
-        await handle.aclose()
 
 
 @pytest.fixture
@@ -66,3 +64,10 @@ async def client(settings: Settings) -> AsyncIterator[Client]:
 async def rows(database_url: str) -> AsyncIterator[Rows]:
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
         yield Rows(conn)
+
+
+@pytest.fixture
+async def concurrent(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The app on the test's event loop, for requests that must really run at the same time."""
+    async with concurrent_client(create_app(settings)) as http:
+        yield http

@@ -1,21 +1,28 @@
 """Helpers shared by the token service's tests (a unique module name: pytest runs many packages)."""
 
+import asyncio
+import contextlib
+import threading
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from uuid import UUID, uuid4
 
+import httpx
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from psycopg import AsyncConnection
 
+from openai_stub.testing import StubHandle, start_stub
 from token_service.settings import Settings
 from training_contracts import INTERNAL_KEY_HEADER, USER_ID_HEADER
 
 INTERNAL_KEY = "test-internal-key"
 Client = AsyncTestClient[Litestar]
+AnyClient = Client | httpx.AsyncClient
 
 
-def make_settings(database_url: str, **overrides: str | int) -> Settings:
-    values: dict[str, str | int] = {
+def make_settings(database_url: str, **overrides: str | float) -> Settings:
+    values: dict[str, str | float] = {
         "database_url": database_url,
         "livekit_url": "ws://127.0.0.1:7880",
         "livekit_api_key": "devkey",
@@ -90,3 +97,47 @@ class Rows:
         cur = await self.conn.execute(sql.encode(), params)
         row = await cur.fetchone()
         return None if row is None else row[0]
+
+
+@contextlib.contextmanager
+def stub_in_thread() -> Iterator[StubHandle]:
+    """The OpenAI stub on its own event loop in a thread.
+
+    Litestar's AsyncTestClient runs the app on a portal thread and blocks the test's loop until
+    the response is complete, so a stub on the test's loop could not answer the app meanwhile.
+    """
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="openai-stub", daemon=True)
+    thread.start()
+    try:
+        handle = asyncio.run_coroutine_threadsafe(start_stub(), loop).result(timeout=30)
+        try:
+            yield handle
+        finally:
+            asyncio.run_coroutine_threadsafe(handle.aclose(), loop).result(timeout=30)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
+
+
+@contextlib.asynccontextmanager
+async def concurrent_client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """A client that runs `app` on the test's own event loop, so requests sent together really
+    overlap (AsyncTestClient handles one request at a time). Drives the ASGI lifespan itself."""
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    task = asyncio.create_task(app(scope, inbox.get, outbox.put))  # type: ignore[arg-type]
+    await inbox.put({"type": "lifespan.startup"})
+    started = await outbox.get()
+    assert started["type"] == "lifespan.startup.complete", started
+    try:
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+    finally:
+        await inbox.put({"type": "lifespan.shutdown"})
+        stopped = await outbox.get()
+        await task
+        assert stopped["type"] == "lifespan.shutdown.complete", stopped

@@ -24,6 +24,7 @@ def create_pool(settings: Settings) -> Pool:
         min_size=settings.db_pool_min,
         max_size=max(settings.db_pool_max, settings.db_pool_min, 1),
         kwargs={"autocommit": True},
+        timeout=settings.db_pool_timeout_s,
         open=False,
         name="token-service",
     )

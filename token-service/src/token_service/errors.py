@@ -4,6 +4,7 @@ import logging
 from typing import Any
 
 import msgspec
+import psycopg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import (
@@ -16,6 +17,7 @@ from litestar.status_codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 from litestar.types import ExceptionHandlersMap
+from psycopg_pool import PoolTimeout
 
 from training_contracts import ApiErrorCode, ErrorBody, ErrorDetail
 
@@ -78,6 +80,13 @@ def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes
     return error_response(status, code, exc.detail)
 
 
+def _database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    logger.error("database unavailable in %s %s: %s", request.method, request.url.path, exc)
+    return error_response(
+        HTTP_503_SERVICE_UNAVAILABLE, ApiErrorCode.NOT_READY, "the database is unavailable"
+    )
+
+
 def _unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     logger.exception("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(
@@ -89,5 +98,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ApiError: _api_error,
     ValidationException: _validation_error,
     HTTPException: _http_error,
+    PoolTimeout: _database_unavailable,
+    psycopg.OperationalError: _database_unavailable,
     Exception: _unexpected_error,
 }

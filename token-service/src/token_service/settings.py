@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     db_pool_min: int = Field(default=2, ge=0)
     db_pool_max: int = Field(default=10, ge=1)
+    db_pool_timeout_s: float = Field(default=5.0, gt=0)
 
     @property
     def allowed_origin_list(self) -> list[str]:

@@ -45,7 +45,7 @@ class ChatCompletionsClient:
         api_key: str,
         timeout_s: float = 30.0,
         retries: int = 2,
-        backoff_s: float = 0.5,
+        backoff_s: float = 0.25,
     ) -> None:
         self._http = http
         self._url = base_url.rstrip("/") + "/chat/completions"

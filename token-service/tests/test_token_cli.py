@@ -1,0 +1,232 @@
+"""The `token-service` console script: migrate, seed-demo, start-up failures, and `serve` for real."""
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import httpx
+import psycopg
+import pytest
+from livekit import api
+from psycopg import sql
+
+from devstack.postgres import PostgresServer
+from devstack.token_service import run_token_service
+from openai_stub.testing import StubHandle
+from training_contracts import AgentDispatchMetadata, decode_dispatch
+
+CLI = str(Path(sys.executable).parent / "token-service")
+SETTINGS_VARS = (
+    "DATABASE_URL",
+    "LIVEKIT_URL",
+    "LIVEKIT_API_KEY",
+    "LIVEKIT_API_SECRET",
+    "INTERNAL_SERVICE_KEY",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+)
+
+
+def clean_env(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARS}
+    env.update(values)
+    return env
+
+
+def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CLI, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.fixture
+def empty_database_url(pg: PostgresServer) -> str:
+    name = f"e_{secrets.token_hex(6)}"
+    with psycopg.connect(pg.dsn("postgres"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"'.encode())
+    return pg.dsn(name)
+
+
+def tables(database_url: str) -> set[str]:
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+        ).fetchall()
+    return {row[0] for row in rows}
+
+
+def test_migrate_twice_is_safe(empty_database_url: str) -> None:
+    env = clean_env(DATABASE_URL=empty_database_url)
+    first = run("migrate", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "001_initial" in first.stdout
+    second = run("migrate", env=env)
+    assert second.returncode == 0, second.stderr
+    assert "none pending" in second.stdout
+    assert tables(empty_database_url) >= {
+        "schema_migrations",
+        "users",
+        "scenarios",
+        "assignments",
+        "sessions",
+        "transcript_turns",
+        "evaluations",
+    }
+
+
+def test_two_processes_migrating_at_once(empty_database_url: str) -> None:
+    env = clean_env(DATABASE_URL=empty_database_url)
+    processes = [
+        subprocess.Popen(
+            [CLI, "migrate"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
+    outputs = [process.communicate(timeout=60) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0, 0], outputs
+    assert sum("001_initial" in out for out, _ in outputs) == 1
+    with psycopg.connect(empty_database_url) as conn:
+        row = conn.execute("SELECT count(*) FROM schema_migrations").fetchone()
+    assert row == (1,)
+
+
+def test_seed_demo_is_idempotent(database_url: str) -> None:
+    env = clean_env(DATABASE_URL=database_url)
+    first = run("seed-demo", env=env)
+    assert first.returncode == 0, first.stderr
+    second = run("seed-demo", env=env)
+    assert second.returncode == 0, second.stderr
+    assert first.stdout == second.stdout
+
+    demo: dict[str, Any] = json.loads(first.stdout)
+    assert set(demo) == {"users", "scenarios"}
+    assert len(demo["users"]) == 2
+    assert len(demo["scenarios"]) == 2
+    for user in demo["users"]:
+        assert set(user) == {"userId", "assignmentId", "scenarioId"}
+    for scenario in demo["scenarios"]:
+        assert set(scenario) == {"id", "title", "prompt"}
+        assert len(scenario["prompt"]) > 200
+    assert {u["scenarioId"] for u in demo["users"]} == {s["id"] for s in demo["scenarios"]}
+    assert len({s["prompt"] for s in demo["scenarios"]}) == 2
+
+    with psycopg.connect(database_url) as conn:
+        counts = [
+            conn.execute(
+                sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+            ).fetchone()
+            for table in ("users", "scenarios", "assignments")
+        ]
+        owners = conn.execute("SELECT id, user_id FROM assignments").fetchall()
+    assert counts == [(2,), (2,), (2,)]
+    assert {(str(a), str(u)) for a, u in owners} == {
+        (user["assignmentId"], user["userId"]) for user in demo["users"]
+    }
+
+
+def test_missing_settings_stop_serve_with_exit_2(database_url: str) -> None:
+    env = clean_env(
+        DATABASE_URL=database_url,
+        LIVEKIT_URL="ws://127.0.0.1:7880",
+        LIVEKIT_API_KEY="devkey",
+        INTERNAL_SERVICE_KEY="",
+        OPENAI_API_KEY="test",
+    )
+    result = run("serve", env=env)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("token-service: missing required settings: ")
+    assert "LIVEKIT_API_SECRET" in lines[0]
+    assert "INTERNAL_SERVICE_KEY" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_migrate_without_database_url_is_exit_2() -> None:
+    result = run("migrate", env=clean_env())
+    assert result.returncode == 2
+    assert result.stderr.strip() == "token-service: missing required settings: DATABASE_URL"
+
+
+def test_unreachable_database_is_exit_1() -> None:
+    result = run("migrate", env=clean_env(DATABASE_URL="postgresql://nobody@127.0.0.1:9/none"))
+    assert result.returncode == 1
+    assert result.stderr.startswith("token-service: database error:")
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_for_real(pg: PostgresServer, stub: StubHandle) -> None:
+    """The real server process over real HTTP: token, session, transcript, evaluation, view."""
+    stub.reset()
+    database_url = pg.create_database(f"serve_{secrets.token_hex(4)}")
+    with (
+        run_token_service(database_url, env={"OPENAI_BASE_URL": stub.base_url}) as service,
+        httpx.Client(base_url=service.url, timeout=10) as http,
+    ):
+        user = service.demo["users"][0]
+        internal = {"X-Internal-Service-Key": service.internal_key}
+        token = http.post(
+            "/api/livekit/token",
+            headers={"x-user-id": user["userId"]},
+            json={"assignmentId": user["assignmentId"]},
+        )
+        assert token.status_code == 200, token.text
+        claims = api.TokenVerifier("devkey", "secret").verify(token.json()["token"])
+        assert claims.room_config is not None
+        metadata = decode_dispatch(claims.room_config.agents[0].metadata)
+        assert metadata == AgentDispatchMetadata(
+            user_id=UUID(user["userId"]),
+            assignment_id=UUID(user["assignmentId"]),
+            scenario_id=UUID(user["scenarioId"]),
+        )
+
+        scenario = http.get(f"/api/internal/scenarios/{user['scenarioId']}", headers=internal)
+        assert scenario.json()["prompt"] == service.demo["scenarios"][0]["prompt"]
+
+        created = http.post(
+            "/api/internal/sessions",
+            headers=internal,
+            json={
+                "type": "assignment",
+                "userId": user["userId"],
+                "assignmentId": user["assignmentId"],
+            },
+        )
+        assert created.status_code == 200, created.text
+        session_id = created.json()["sessionId"]
+        evaluation_url = f"/api/sessions/{session_id}/evaluation"
+        assert http.post(evaluation_url, headers={"x-user-id": user["userId"]}).status_code == 409
+
+        stored = http.post(
+            f"/api/internal/sessions/{session_id}/transcript",
+            headers=internal,
+            json={
+                "turns": [
+                    {"role": "user", "content": "Crisis line, I'm here.", "turnOrder": 1},
+                    {
+                        "role": "assistant",
+                        "content": "I can't sleep before my exams.",
+                        "turnOrder": 2,
+                    },
+                ],
+                "final": True,
+            },
+        )
+        assert stored.json() == {"received": 2, "stored": 2}
+
+        evaluation = http.post(evaluation_url, headers={"x-user-id": user["userId"]})
+        assert evaluation.status_code == 200, evaluation.text
+        assert evaluation.json()["attempt"] == 1
+        view = http.get(f"/api/sessions/{session_id}", headers={"x-user-id": user["userId"]})
+        assert view.json()["status"] == "completed"
+        assert [t["turnOrder"] for t in view.json()["turns"]] == [1, 2]
+        process = service.process
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises it: the exit status says SIGTERM
+    assert process.returncode in (0, -signal.SIGTERM)
