@@ -68,20 +68,12 @@ class LiveKitServer:
     process: ManagedProcess
 
 
-AGENT_TARGET_LOAD = 2.0
-"""livekit-server offers a job only to workers whose reported load is under `agents.target_load`
-(0.7 by default), and a worker reports the whole machine's CPU use. On a small machine running the
-whole stack the load passes 0.7 often, and the dispatch is then dropped ("no servers available"):
-the trainee simply gets no agent. Loads are at most 1.0, so 2.0 never turns a worker down."""
-
-
 def _config(port: int, tcp_port: int, udp_port: int, api_key: str, api_secret: str) -> str:
     config = {
         "port": port,
         "bind_addresses": ["127.0.0.1"],
         "rtc": {"tcp_port": tcp_port, "udp_port": udp_port, "use_external_ip": False},
         "keys": {api_key: api_secret},
-        "agents": {"target_load": AGENT_TARGET_LOAD},
     }
     # JSON is YAML: no YAML library needed to write it.
     return json.dumps(config, indent=2) + "\n"

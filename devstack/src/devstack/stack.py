@@ -45,13 +45,10 @@ STUB_START_TIMEOUT_S = 30.0
 
 _REGISTERED = r"registered worker"
 
-AGENT_COMMAND = "dev"
-"""`start` (production mode) makes the worker refuse jobs whenever the machine's CPU load is above
-0.7, and livekit-server then drops the dispatch ("no worker is available"): on a 2-core machine
-running the whole stack that happens within seconds, and calls randomly get no agent. The worker
-exposes no setting for that threshold, so the stack runs `dev`: the same AgentServer and job code,
-with no load limit, debug logs and no drain on SIGTERM. Switch back to `start` (with the threshold
-raised through the worker's settings) once agent_service can configure it."""
+AGENT_COMMAND = "start"
+"""Production mode, as deployed: JSON logs, health server on AGENT_HEALTH_PORT, drain on SIGTERM.
+The worker reports its load as running calls / JOB_CAPACITY, so a busy CPU does not make it turn
+calls away."""
 
 AGENT_IDLE_PROCESSES = "2"
 """Warm job processes: two calls at once join without waiting for a process to start."""
@@ -295,7 +292,7 @@ class Stack:
     def start_agent(
         self, name: str = "agent", *, env: Mapping[str, str] | None = None
     ) -> AgentWorker:
-        """`python -m agent_service dev` (see AGENT_COMMAND), waited for until it registered.
+        """`python -m agent_service start`, waited for until it registered with livekit-server.
 
         `name` tells workers apart (log file, health port, spool folder); the default one is
         `self.agent`. `env` overrides the environment `agent_env()` gives it.
