@@ -133,3 +133,18 @@ async def test_openapi_document(client: Client) -> None:
     token_schema = token_body["content"]["application/json"]["schema"]
     contract_schema = msgspec.json.schema(TokenRequest)["$defs"]["TokenRequest"]
     assert set(token_schema["properties"]) == set(contract_schema["properties"])
+
+
+async def test_unexpected_errors_are_a_logged_json_500(
+    client: Client, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from token_service.scenarios import repository
+
+    async def broken(*_: object) -> None:
+        raise RuntimeError("boom: secret detail")
+
+    monkeypatch.setattr(repository, "get_scenario", broken)
+    response = await client.get(f"/api/internal/scenarios/{uuid4()}", headers=internal())
+    error = assert_error(response, 500, "internal_error")
+    assert "secret detail" not in error["message"]
+    assert any("boom: secret detail" in (r.exc_text or "") for r in caplog.records)

@@ -198,3 +198,18 @@ async def test_body_over_the_size_limit_is_413(client: Client, rows: Rows) -> No
         headers={**internal(), "content-type": "application/json"},
     )
     assert_error(response, 413, "payload_too_large")
+
+
+@pytest.mark.parametrize(
+    "turn",
+    [
+        {"role": "user", "content": "nul \u0000 inside", "turnOrder": 1},
+        {"role": "user", "content": "far away", "turnOrder": 2**40},
+    ],
+)
+async def test_turns_postgres_cannot_hold_are_400(
+    client: Client, rows: Rows, turn: dict[str, Any]
+) -> None:
+    session_id, _ = await new_session(client, rows)
+    assert_error(await post(client, session_id, {"turns": [turn]}), 400, "bad_request")
+    assert await stored_turns(rows, session_id) == []

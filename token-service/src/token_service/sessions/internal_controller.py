@@ -119,7 +119,15 @@ class InternalSessionController(Controller):
                 ApiErrorCode.PAYLOAD_TOO_LARGE,
                 f"at most {MAX_TURNS_PER_BATCH} turns per request, got {len(data.turns)}",
             )
-        outcome = await repository.store_transcript(db, session_id, data.turns, final=data.final)
+        try:
+            outcome = await repository.store_transcript(
+                db, session_id, data.turns, final=data.final
+            )
+        except pg_errors.DataError as exc:
+            # e.g. a NUL character in a turn, or a turn order beyond Postgres' integer
+            raise ApiError(
+                HTTP_400_BAD_REQUEST, ApiErrorCode.BAD_REQUEST, f"turns cannot be stored: {exc}"
+            ) from exc
         if not outcome.session_found:
             raise _not_found("session")
         if (
