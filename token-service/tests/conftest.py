@@ -1,5 +1,5 @@
-"""Fixtures: one real Postgres cluster per run, a fresh migrated database per test (copied from a
-migrated template, which is fast), the app under Litestar's AsyncTestClient, the OpenAI stub."""
+"""Fixtures: one real Postgres cluster per run, a migrated database per test module (copied from a
+migrated template), the app under Litestar's AsyncTestClient, and the OpenAI stub."""
 
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -27,13 +27,23 @@ def pg() -> Iterator[PostgresServer]:
         yield server
 
 
-@pytest.fixture
-def database_url(pg: PostgresServer) -> str:
-    """A new database with the schema applied, for this test alone."""
-    name = f"t_{secrets.token_hex(6)}"
+def _database_from_template(pg: PostgresServer, prefix: str) -> str:
+    name = f"{prefix}_{secrets.token_hex(6)}"
     with psycopg.connect(pg.dsn("postgres"), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"'.encode())
     return pg.dsn(name)
+
+
+@pytest.fixture(scope="module")
+def database_url(pg: PostgresServer) -> str:
+    """A migrated database shared by one test module; tests keep apart by their own random ids."""
+    return _database_from_template(pg, "m")
+
+
+@pytest.fixture
+def fresh_database_url(pg: PostgresServer) -> str:
+    """A migrated database with nothing in it, for this test alone."""
+    return _database_from_template(pg, "f")
 
 
 @pytest.fixture(scope="session")

@@ -96,7 +96,8 @@ def test_two_processes_migrating_at_once(empty_database_url: str) -> None:
     assert row == (1,)
 
 
-def test_seed_demo_is_idempotent(database_url: str) -> None:
+def test_seed_demo_is_idempotent(fresh_database_url: str) -> None:
+    database_url = fresh_database_url
     env = clean_env(DATABASE_URL=database_url)
     first = run("seed-demo", env=env)
     assert first.returncode == 0, first.stderr
@@ -166,8 +167,14 @@ def test_serve_for_real(pg: PostgresServer, stub: StubHandle) -> None:
     """The real server process over real HTTP: token, session, transcript, evaluation, view."""
     stub.reset()
     database_url = pg.create_database(f"serve_{secrets.token_hex(4)}")
+    env = {
+        "LIVEKIT_API_KEY": "devkey",
+        "LIVEKIT_API_SECRET": "secret",
+        "OPENAI_API_KEY": "test",
+        "OPENAI_BASE_URL": stub.base_url,
+    }
     with (
-        run_token_service(database_url, env={"OPENAI_BASE_URL": stub.base_url}) as service,
+        run_token_service(database_url, env=env) as service,
         httpx.Client(base_url=service.url, timeout=10) as http,
     ):
         user = service.demo["users"][0]

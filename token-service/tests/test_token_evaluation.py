@@ -202,7 +202,10 @@ async def test_concurrent_requests_return_the_same_stored_evaluation(
     responses = await asyncio.gather(*(call.evaluate() for _ in range(5)))
     assert {r.status_code for r in responses} == {200}
     assert len({r.content for r in responses}) == 1
-    assert await rows.value("SELECT count(*) FROM evaluations") == 1
+    assert (
+        await rows.value("SELECT count(*) FROM evaluations WHERE session_id = %s", call.session_id)
+        == 1
+    )
 
 
 async def test_owner_only(client: Client, rows: Rows, openai_stub: StubHandle) -> None:
@@ -234,7 +237,10 @@ async def test_model_failure_is_502_and_nothing_is_stored(
     call = await new_call(client, rows)
     await call.transcript(TURNS, final=True)
     assert_error(await call.evaluate(), 502, "evaluation_unavailable")
-    assert await rows.value("SELECT count(*) FROM evaluations") == 0
+    assert (
+        await rows.value("SELECT count(*) FROM evaluations WHERE session_id = %s", call.session_id)
+        == 0
+    )
     # 5xx is retried twice; other failures are not
     expected_calls = 3 if script.get("chat_error_status") == 500 else 1
     assert len(chat_requests(openai_stub)) == expected_calls

@@ -154,7 +154,10 @@ async def test_another_users_assignment_is_403(client: Client, rows: Rows) -> No
         "assignmentId": str(assignment_id),
     }
     assert_error(await client.post(URL, json=body, headers=internal()), 403, "forbidden")
-    assert await rows.value("SELECT count(*) FROM sessions") == 0
+    assert (
+        await rows.value("SELECT count(*) FROM sessions WHERE assignment_id = %s", assignment_id)
+        == 0
+    )
 
 
 async def test_scenario_must_be_the_assignments(client: Client, rows: Rows) -> None:
