@@ -5,6 +5,8 @@ and the agent worker, as processes (devstack.Stack). Logs of every process are k
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +20,17 @@ from devstack.stack import Stack
 
 _REPO_ROOT = Path(__file__).resolve().parents[1]
 _LOG_ROOT = _REPO_ROOT / ".data" / "e2e-logs"
+_KEEP_RUNS = 10
 _STACK: dict[str, Any] = {}
+
+
+def _prune_old_logs() -> None:
+    """Keep the logs of the last few runs only (livekit-server's debug log is ~10 MB a run)."""
+    if not _LOG_ROOT.is_dir():
+        return
+    runs = sorted(p for p in _LOG_ROOT.iterdir() if p.is_dir())
+    for old in runs[:-_KEEP_RUNS]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +38,8 @@ def stack() -> Iterator[Stack]:
     # Speech renders in a few milliseconds, but espeak-ng missing must fail before anything starts.
     for line in TRAINEE_LINES:
         render_speech(line)
-    log_dir = _LOG_ROOT / time.strftime("%Y%m%d-%H%M%S")
+    log_dir = _LOG_ROOT / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    _prune_old_logs()
     started = time.monotonic()
     with Stack(log_dir=log_dir, stub_script=STUB_SCRIPT) as running:
         _STACK["log_dir"] = log_dir

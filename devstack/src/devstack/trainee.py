@@ -177,7 +177,11 @@ class Trainee:
         )
         trainee = cls(name=name)
         trainee.token = token
-        await trainee.connect(token.server_url, token.token)
+        try:
+            await trainee.connect(token.server_url, token.token)
+        except BaseException:
+            await trainee.leave()
+            raise
         return trainee
 
     async def connect(self, server_url: str, token: str) -> None:
@@ -230,11 +234,17 @@ class Trainee:
         """
         if isinstance(clip, str):
             clip = await asyncio.to_thread(render_speech, clip)
-        if self._mic_task is None:
-            raise TraineeError("say() before connect()")
+        mic = self._mic_task
+        if mic is None:
+            raise TraineeError(f"{self.name}: say() while not in a call")
         done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         self._pending.append((clip.samples, done))
-        ended = await done
+        pending: set[asyncio.Future[Any]] = {done, mic}
+        await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        if not done.done():
+            mic.result()  # the microphone failed: raise why
+            raise TraineeError(f"{self.name}: the microphone stopped")
+        ended = done.result()
         if then_silence > 0:
             await asyncio.sleep(then_silence)
         return ended
@@ -400,10 +410,11 @@ class Trainee:
 
     async def leave(self) -> float:
         """Hang up (room.disconnect) and return the monotonic time of the hang-up."""
+        if self.left_at is not None:
+            return self.left_at
         if self._mic_task is not None:
             self._mic_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._mic_task
+            await asyncio.gather(self._mic_task, return_exceptions=True)
             self._mic_task = None
         self.left_at = time.monotonic()
         await self.room.disconnect()
