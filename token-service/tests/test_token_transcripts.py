@@ -176,7 +176,7 @@ async def test_longest_allowed_turn_is_stored(client: Client, rows: Rows) -> Non
     assert (await post(client, session_id, body)).json() == {"received": 1, "stored": 1}
 
 
-async def test_largest_allowed_batch_is_one_statement(client: Client, rows: Rows) -> None:
+async def test_largest_allowed_batch_is_stored(client: Client, rows: Rows) -> None:
     session_id, _ = await new_session(client, rows)
     body = {"turns": turns(*range(1, MAX_TURNS_PER_BATCH + 1))}
     response = await post(client, session_id, body)
