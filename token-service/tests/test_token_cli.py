@@ -1,4 +1,4 @@
-"""The `token-service` console script: migrate, seed-demo, start-up failures, and `serve` for real."""
+"""The `token-service` console script: migrate, seed-demo, start-up failures, `serve` for real."""
 
 import json
 import os

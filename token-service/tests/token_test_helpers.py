@@ -48,7 +48,8 @@ def as_user(user_id: UUID | str) -> dict[str, str]:
 
 
 def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
-    """The response is `{"error": {"code": code, "message": "…"}}` with `status`; returns the error."""
+    """The response is `{"error": {"code": code, "message": "…"}}` with `status`; returns
+    the error."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()

@@ -1,13 +1,16 @@
 """The token service as a real subprocess, on a migrated and seeded database.
 
     with run_token_service(database_url) as ts:
-        httpx.post(f"{ts.url}/api/livekit/token", headers={"x-user-id": ts.demo["users"][0]["userId"]})
-        httpx.post(f"{ts.url}/api/internal/sessions", headers={"X-Internal-Service-Key": ts.internal_key}, ...)
+        user_id = ts.demo["users"][0]["userId"]
+        httpx.post(f"{ts.url}/api/livekit/token", headers={"x-user-id": user_id}, json={})
+        httpx.post(f"{ts.url}/api/internal/sessions",
+                   headers={"X-Internal-Service-Key": ts.internal_key}, json={...})
 
 `run_token_service(database_url, *, env=None, port=None) -> Iterator[TokenService]`:
 1. runs `token-service migrate` and `token-service seed-demo` against `database_url` (both are
    idempotent, so a database can be reused), parsing seed-demo's JSON into `TokenService.demo`:
-   `{"users": [{"userId", "assignmentId", "scenarioId"}, ...], "scenarios": [{"id", "title", "prompt"}, ...]}`;
+   `{"users": [{"userId", "assignmentId", "scenarioId"}, ...],
+   "scenarios": [{"id", "title", "prompt"}, ...]}`;
 2. starts `token-service serve` (`python -m token_service.cli serve`) on 127.0.0.1:`port` (a free
    port when None) and waits, at most READY_TIMEOUT_S, until `GET /readyz` answers 200; a process
    that exits or never gets ready raises TokenServiceError with the end of its output;
@@ -66,7 +69,8 @@ class TokenService:
     internal_key: str
     """The X-Internal-Service-Key the service accepts."""
     demo: dict[str, Any]
-    """seed-demo's output: {"users": [{"userId", "assignmentId", "scenarioId"}, …], "scenarios": [{"id", "title", "prompt"}, …]}"""
+    """seed-demo's output: {"users": [{"userId", "assignmentId", "scenarioId"}, …],
+    "scenarios": [{"id", "title", "prompt"}, …]}"""
     process: subprocess.Popen[bytes]
 
 
@@ -111,7 +115,8 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> N
             code = process.poll()
             if code is not None:
                 raise TokenServiceError(
-                    f"token-service serve exited with {code} before it was ready:\n{_tail(_read(log_path))}"
+                    f"token-service serve exited with {code} before it was ready:\n"
+                    f"{_tail(_read(log_path))}"
                 )
             try:
                 response = client.get(f"{url}/readyz")

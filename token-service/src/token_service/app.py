@@ -59,7 +59,7 @@ def create_app(settings: Settings) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        # Not waiting for connections: the service starts with the database down and /readyz says so.
+        # No waiting for connections: the service starts with the database down; /readyz says so.
         await pool.open(wait=False)
         try:
             async with httpx.AsyncClient() as http:

@@ -18,7 +18,7 @@ Pool = AsyncConnectionPool[Connection]
 
 
 def create_pool(settings: Settings) -> Pool:
-    """A pool that is not open yet: the lifespan opens it, so nothing connects at import or build."""
+    """A pool that is not open yet: the lifespan opens it; nothing connects at import or build."""
     return AsyncConnectionPool(
         settings.database_url,
         min_size=settings.db_pool_min,

@@ -1,4 +1,4 @@
-"""The one error type of the service and the handlers that turn every failure into `ErrorBody` JSON."""
+"""The service's one error type, and the handlers that turn every failure into `ErrorBody` JSON."""
 
 import logging
 from typing import Any

@@ -25,7 +25,8 @@ class DemoUser(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
 
 
 class Demo(msgspec.Struct, frozen=True, kw_only=True):
-    """`{"users":[{"userId","assignmentId","scenarioId"}, …],"scenarios":[{"id","title","prompt"}, …]}`"""
+    """`{"users": [{"userId", "assignmentId", "scenarioId"}, …],
+    "scenarios": [{"id", "title", "prompt"}, …]}`"""
 
     users: list[DemoUser]
     scenarios: list[ScenarioResponse]

@@ -99,7 +99,10 @@ def build_request(
     model: str, scenario_title: str | None, caller_prompt: str | None, turns: Sequence[TurnView]
 ) -> dict[str, Any]:
     if caller_prompt:
-        scenario = f"Scenario: {scenario_title or 'untitled'}\n\nThe caller was briefed as follows:\n{caller_prompt}"
+        scenario = (
+            f"Scenario: {scenario_title or 'untitled'}\n\n"
+            f"The caller was briefed as follows:\n{caller_prompt}"
+        )
     else:
         scenario = FREE_PRACTICE_SCENARIO
     user_message = (

@@ -104,7 +104,7 @@ class InternalSessionController(Controller):
     @post(
         "/{session_id:uuid}/transcript",
         operation_id="storeTranscript",
-        summary="Store transcript turns; re-sent turns are stored once; final completes the attempt",
+        summary="Store transcript turns (re-sent ones once); `final` completes the attempt",
         status_code=HTTP_200_OK,
     )
     async def store_transcript(
