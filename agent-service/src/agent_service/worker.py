@@ -60,6 +60,7 @@ from training_contracts import (
     decode_dispatch,
 )
 
+from . import warmup
 from .api_client import (
     SCENARIO_POLICY,
     SESSION_CREATE_POLICY,
@@ -143,6 +144,7 @@ def prewarm(runtime: Runtime, proc: JobProcess) -> None:
     an aiohttp session belongs to one loop. Each process runs one job, so the client opened at
     the job's start is the process's only one.
     """
+    warmup.warm_up()
     proc.userdata[_RUNTIME_KEY] = runtime
 
 
@@ -186,7 +188,7 @@ def build_server(runtime: Runtime) -> AgentServer:
         setup_fnc=functools.partial(prewarm, runtime),
         load_fnc=functools.partial(job_load, settings.job_capacity),
         # imported once in the forkserver, so a fresh job process starts warm
-        preload_modules=[__name__],
+        preload_modules=[__name__, warmup.__name__],
         port=(
             settings.agent_health_port
             if settings.agent_health_port is not None
