@@ -6,11 +6,14 @@ from uuid import UUID, uuid4
 
 import msgspec
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from livekit import api
 from token_test_helpers import Client, Rows, as_user, assert_error, make_settings
 
 from token_service.app import create_app
+from token_service.settings import Settings
+from token_service.tokens.fast_route import TokenFastRoute
 from training_contracts import (
     AGENT_NAME,
     AgentDispatchMetadata,
@@ -35,12 +38,61 @@ def dispatched(token: str, user_id: UUID) -> AgentDispatchMetadata:
     return decode_dispatch(agent.metadata)
 
 
+@pytest.fixture(params=["litestar", "fast_route"])
+def adapter(request: pytest.FixtureRequest) -> str:
+    """Every test here runs against the Litestar handler and against TokenFastRoute, which
+    `serve` puts in front of it: the two must be indistinguishable to a client."""
+    return str(request.param)
+
+
+def _app(settings: Settings, adapter: str) -> Litestar:
+    app = create_app(settings)
+    # The test client drives any ASGI app; it is typed for Litestar only.
+    return app if adapter == "litestar" else TokenFastRoute(app)  # type: ignore[return-value]
+
+
 @pytest.fixture
-async def no_db_client() -> AsyncIterator[Client]:
+async def client(settings: Settings, adapter: str) -> AsyncIterator[Client]:
+    async with AsyncTestClient(app=_app(settings, adapter)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def no_db_client(adapter: str) -> AsyncIterator[Client]:
     """The app with a database that does not exist: free practice must not need one."""
     settings = make_settings("postgresql://nobody@127.0.0.1:9/none", db_pool_min=0)
-    async with AsyncTestClient(app=create_app(settings)) as test_client:
+    async with AsyncTestClient(app=_app(settings, adapter)) as test_client:
         yield test_client
+
+
+async def test_fast_route_passes_everything_else_to_litestar(settings: Settings) -> None:
+    async with AsyncTestClient(app=_app(settings, "fast_route")) as test_client:
+        assert (await test_client.get("/healthz")).status_code == 200
+        assert (await test_client.get(URL)).status_code == 405
+        preflight = await test_client.options(
+            URL,
+            headers={
+                "origin": "http://localhost:3003",
+                "access-control-request-method": "POST",
+                "access-control-request-headers": "x-user-id,content-type",
+            },
+        )
+        assert preflight.status_code == 204
+
+
+@pytest.mark.parametrize("origin", ["http://localhost:3003", "http://evil.example.test"])
+async def test_cors_headers_match_litestar(no_db_client: Client, origin: str) -> None:
+    response = await no_db_client.post(URL, json={}, headers={"origin": origin, **as_user(uuid4())})
+    assert response.status_code == 200
+    allowed = response.headers.get("access-control-allow-origin")
+    assert allowed == (origin if origin == "http://localhost:3003" else None)
+
+
+async def test_body_over_the_limit_is_413(no_db_client: Client) -> None:
+    response = await no_db_client.post(
+        URL, content=b" " * (16 * 1024 * 1024 + 1), headers=as_user(uuid4())
+    )
+    assert_error(response, 413, "payload_too_large")
 
 
 @pytest.mark.parametrize("body", [b"{}", b""])

@@ -18,9 +18,8 @@ from .errors import ApiError
 _INTERNAL_KEY_HEADER = INTERNAL_KEY_HEADER.lower()
 
 
-def user_id_from(connection: ASGIConnection[Any, Any, Any, Any]) -> UUID:
-    """The caller's user id from `x-user-id`, or 401."""
-    raw = connection.headers.get(USER_ID_HEADER)
+def parse_user_id(raw: str | None) -> UUID:
+    """A user id from the `x-user-id` header's value, or 401."""
     if raw:
         try:
             return UUID(raw)
@@ -29,6 +28,11 @@ def user_id_from(connection: ASGIConnection[Any, Any, Any, Any]) -> UUID:
     raise ApiError(
         HTTP_401_UNAUTHORIZED, ApiErrorCode.UNAUTHORIZED, f"{USER_ID_HEADER} must be a user UUID"
     )
+
+
+def user_id_from(connection: ASGIConnection[Any, Any, Any, Any]) -> UUID:
+    """The caller's user id from `x-user-id`, or 401."""
+    return parse_user_id(connection.headers.get(USER_ID_HEADER))
 
 
 async def require_user(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

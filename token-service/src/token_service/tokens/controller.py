@@ -56,7 +56,19 @@ async def _scenario_exists(conn: Connection, scenario_id: UUID) -> bool:
     return await cur.fetchone() is not None
 
 
+TOKEN_PATH = "/api/livekit/token"  # noqa: S105  (a path, not a secret)
+
 _decode_request = msgspec.json.Decoder(TokenRequest).decode
+
+
+def decode_token_request(body: bytes) -> TokenRequest | None:
+    """The request body, `None` when empty (free practice), or 400."""
+    if not body:
+        return None
+    try:
+        return _decode_request(body)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise ApiError(HTTP_400_BAD_REQUEST, ApiErrorCode.BAD_REQUEST, str(exc)) from exc
 
 
 class TokenIssuer:
@@ -126,7 +138,9 @@ class _TokenOperation(Operation):
 
 
 class TokenController(Controller):
-    path = "/api/livekit"
+    """Also served, faster, by fast_route.TokenFastRoute in front of the app (see there)."""
+
+    path = TOKEN_PATH.rsplit("/", 1)[0]
     tags = ("tokens",)
 
     # The hot path of the service: no guard, no dependency injection (each costs ~10 us in
@@ -140,10 +154,6 @@ class TokenController(Controller):
     )
     async def create_token(self, request: Request[Any, State, Any]) -> TokenResponse:
         user_id = user_id_from(request)
-        body = await request.body()
-        try:
-            data = _decode_request(body) if body else None
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise ApiError(HTTP_400_BAD_REQUEST, ApiErrorCode.BAD_REQUEST, str(exc)) from exc
+        data = decode_token_request(await request.body())
         issuer: TokenIssuer = request.app.state.token_issuer
         return await issuer.issue(user_id, data)
