@@ -6,13 +6,14 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import msgspec
 import pytest
+from livekit.agents import ChatMessage, ChatRole
 
 from agent_service.api_client import (
     InternalApiClient,
@@ -22,6 +23,7 @@ from agent_service.api_client import (
 )
 from agent_service.delivery import TranscriptDelivery, redeliver_spool
 from agent_service.spool import Spool
+from agent_service.transcript import TranscriptRecorder
 from agent_service.worker import CallOptions, CallSetupError, prepare_call
 from devstack.ports import free_port
 from devstack.postgres import PostgresServer
@@ -47,6 +49,13 @@ async def client(token_service: TokenService) -> AsyncIterator[InternalApiClient
     api = InternalApiClient(token_service.url, token_service.internal_key)
     yield api
     await api.aclose()
+
+
+async def until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.02)
 
 
 def closed_port_url() -> str:
@@ -212,6 +221,36 @@ async def test_batches_then_the_final_list_store_each_turn_once(
     assert spool.pending() == []
 
 
+async def test_settled_turns_are_delivered_while_the_call_goes(
+    token_service: TokenService, client: InternalApiClient, tmp_path: Path
+) -> None:
+    request = free_practice(token_service)
+    created = await client.create_session(request, FAST)
+    spool = Spool(tmp_path)
+    delivery = TranscriptDelivery(
+        client, spool, created.session_id, created.attempt, policy=FAST, batch_size=2, interval=60
+    )
+    recorder = TranscriptRecorder(created.attempt)
+    recorder.on_settled = lambda: delivery.notify_settled(recorder.settled_count)
+    loop = asyncio.create_task(delivery.run(recorder.settled_turns))
+    try:
+        roles: list[ChatRole] = ["user", "assistant", "user", "assistant"]
+        for n, role in enumerate(roles, start=1):
+            recorder.add(ChatMessage(role=role, content=[f"line {n}"], created_at=float(n)))
+        # settled: lines 1-2, older than min(newest user 3.0, newest assistant 4.0)
+        await until(lambda: delivery.delivered == 2)
+        view = await session_view(token_service, request.user_id, created.session_id)
+        assert [t.content for t in view.turns] == ["line 1", "line 2"]
+        assert view.status != "completed"
+    finally:
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
+    assert await delivery.finish(recorder.finalize(), within=5.0)
+    view = await session_view(token_service, request.user_id, created.session_id)
+    assert [t.content for t in view.turns] == ["line 1", "line 2", "line 3", "line 4"]
+    assert view.status == "completed"
+
+
 async def test_the_same_batch_twice_is_stored_once(
     token_service: TokenService, client: InternalApiClient
 ) -> None:
@@ -305,10 +344,15 @@ async def test_undeliverable_turns_are_spooled_and_redelivered_once_the_service_
 async def test_session_creation_survives_a_service_that_comes_up_late(
     postgres: PostgresServer, token_service: TokenService
 ) -> None:
-    """The production policy (3 retries, 2 s apart) covers a token service restart."""
+    """The first attempts hit a closed port; a retry reaches the token service once it is up.
+
+    The back-off is longer than production's 2 s only so that a token service starting on a
+    loaded machine (migrate, seed, serve) still fits in the retry window.
+    """
     port = free_port()
     api = InternalApiClient(f"http://127.0.0.1:{port}", token_service.internal_key)
-    policy = RetryPolicy(retries=3, backoff=2.0, timeout=2.0)
+    policy = RetryPolicy(retries=3, backoff=4.0, timeout=2.0)
+    started = time.monotonic()
     try:
         creating = asyncio.create_task(api.create_session(free_practice(token_service), policy))
         await asyncio.sleep(0.1)
@@ -318,6 +362,7 @@ async def test_session_creation_survives_a_service_that_comes_up_late(
     finally:
         await api.aclose()
     assert created.attempt == 1
+    assert time.monotonic() - started >= policy.backoff  # it took at least one retry
 
 
 async def test_a_transcript_for_an_unknown_session_is_kept_under_dead(

@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
+import msgspec
+
 from training_contracts import MAX_TURNS_PER_BATCH, TranscriptBatch, TranscriptTurn
 
 from .api_client import (
@@ -160,7 +162,8 @@ class TranscriptDelivery:
             extra={"turns": len(turns), "spool_file": str(path), "reason": reason},
         )
 
-    def _write_spool(self, turns: list[TranscriptTurn], *, final: bool, reason: str) -> str:
+    def _write_spool(self, turns: list[TranscriptTurn], *, final: bool, reason: str) -> str | None:
+        """The spool file's path, or None when even the spool failed (then the log has it all)."""
         entry = SpoolEntry(
             session_id=self.session_id,
             attempt=self.attempt,
@@ -169,7 +172,18 @@ class TranscriptDelivery:
             spooled_at=time.time(),
             reason=reason,
         )
-        path = self._spool.write(entry)
+        try:
+            path = self._spool.write(entry)
+        except OSError:
+            # The last place the transcript can go: the log, in full, so it can be recovered.
+            logger.exception(
+                "transcript could not be spooled",
+                extra={
+                    "spool_dir": str(self._spool.directory),
+                    "lk.pii.transcript": msgspec.json.encode(entry).decode(),
+                },
+            )
+            return None
         self._spooled = True
         return str(path)
 

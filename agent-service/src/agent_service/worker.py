@@ -41,6 +41,7 @@ from livekit.agents import (
     AgentSession,
     AutoSubscribe,
     CloseEvent,
+    CloseReason,
     JobContext,
     JobProcess,
     room_io,
@@ -273,6 +274,7 @@ class TrainingCall:
         self.delivery: TranscriptDelivery | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._trainee_gone: asyncio.TimerHandle | None = None
+        self._reporting: asyncio.Task[None] | None = None
 
     # -- start -----------------------------------------------------------------------------------
 
@@ -416,14 +418,27 @@ class TrainingCall:
         self._trainee_gone = asyncio.get_running_loop().call_later(grace, end_call)
 
     def _on_session_close(self, event: CloseEvent) -> None:
-        logger.info(
-            "agent session closed",
-            extra={
-                "reason": event.reason.value,
-                "error": str(event.error) if event.error else None,
-            },
-        )
-        self.ctx.shutdown(reason=f"session closed: {event.reason.value}")
+        reason = f"session closed: {event.reason.value}"
+        if event.reason is not CloseReason.ERROR:
+            logger.info("agent session closed", extra={"reason": event.reason.value})
+            self.ctx.shutdown(reason=reason)
+            return
+        # The caller broke down mid-call (the model failed for good): tell the trainee's client,
+        # which keeps `session.id` for the transcript recorded so far, then end the job.
+        logger.error("agent session failed", extra={"error": str(event.error)})
+
+        async def report_and_end() -> None:
+            try:
+                async with asyncio.timeout(2.0):
+                    await self.ctx.room.local_participant.set_attributes(
+                        {ATTR_ERROR: AgentErrorCode.AGENT_FAILED.value}
+                    )
+            except Exception:
+                logger.exception("could not publish the error attribute")
+            finally:
+                self.ctx.shutdown(reason=reason)
+
+        self._reporting = asyncio.create_task(report_and_end(), name="report_agent_failed")
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         task = asyncio.create_task(coro, name=name)
