@@ -39,9 +39,11 @@ class LiveKitNotFoundError(RuntimeError):
 def find_livekit_server() -> Path:
     """`$LIVEKIT_SERVER`, `livekit-server` on PATH, or the copy `make livekit-server` builds."""
     explicit = os.environ.get("LIVEKIT_SERVER")
-    candidates: list[Path] = []
     if explicit:
-        candidates.append(Path(explicit))
+        if Path(explicit).is_file() and os.access(explicit, os.X_OK):
+            return Path(explicit)
+        raise LiveKitNotFoundError(f"LIVEKIT_SERVER={explicit} is not an executable file")
+    candidates: list[Path] = []
     on_path = shutil.which("livekit-server")
     if on_path:
         candidates.append(Path(on_path))

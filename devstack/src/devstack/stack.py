@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from .livekit import LiveKitServer, livekit_server
+from .livekit import LiveKitServer, find_livekit_server, livekit_server
 from .ports import free_port
 from .postgres import PostgresServer, postgres_server
 from .processes import ManagedProcess, managed_process
@@ -170,6 +170,7 @@ class Stack:
 
     def start(self) -> Stack:
         started = time.monotonic()
+        find_livekit_server()  # missing: say so before starting anything
         try:
             # Nothing below depends on anything else here: start the three side by side.
             with ThreadPoolExecutor(max_workers=3, thread_name_prefix="devstack") as pool:
