@@ -14,37 +14,30 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from . import calls, minting, token_endpoint, transcript_insert
+from .report import table
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / ".bench"
 
 
 def _token() -> dict[str, Any]:
-    from . import token_endpoint
-
     return token_endpoint.run()
 
 
 def _mint() -> dict[str, Any]:
-    from . import minting
-
     return dict(minting.run())
 
 
 def _bulk() -> dict[str, Any]:
-    from . import transcript_insert
-
     return transcript_insert.run()
 
 
 def _calls() -> dict[str, Any]:
-    from . import calls
-
     return calls.run_latency()
 
 
 def _concurrency() -> dict[str, Any]:
-    from . import calls
-
     return calls.run_concurrency()
 
 
@@ -89,8 +82,6 @@ def main() -> int:
     text = json.dumps(results, indent=2)
     (OUT_DIR / f"results-{stamp}.json").write_text(text)
     (OUT_DIR / "latest.json").write_text(text)
-    from .report import table
-
     print(table(results))
     print(f"\nJSON: {OUT_DIR / f'results-{stamp}.json'}")
     return 0

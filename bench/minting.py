@@ -4,6 +4,7 @@ import timeit
 import warnings
 from collections.abc import Callable
 from datetime import timedelta
+from uuid import UUID
 
 from livekit import api
 
@@ -46,8 +47,6 @@ def tokens_per_second(fn: Callable[[], object], number: int) -> float:
 
 
 def run() -> dict[str, float]:
-    from uuid import UUID
-
     metadata = encode_dispatch(AgentDispatchMetadata(user_id=UUID(USER)))
     minter = TokenMinter(KEY, SECRET)
     with warnings.catch_warnings():

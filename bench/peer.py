@@ -68,9 +68,8 @@ def run_peer(agent_name: str, api_key: str, api_secret: str) -> Iterator[str]:
                 httpx.post(url, json={}, headers={"x-user-id": "bad"}, timeout=1)
                 break
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"peer did not start: {process.stderr.read() if process.stderr else ''}"
-                )
+                output = process.stderr.read().decode(errors="replace") if process.stderr else ""
+                raise RuntimeError(f"peer did not start: {output}")
             time.sleep(0.1)
         yield url
     finally:
