@@ -58,6 +58,7 @@ from training_contracts import (
     CreateSessionRequest,
     CreateSessionResponse,
     SessionType,
+    TranscriptTurn,
     decode_dispatch,
 )
 
@@ -357,11 +358,16 @@ class TrainingCall:
         opener = QuietLineOpener(session, after=options.caller_opens_after)
         session.on("close", self._on_session_close)
 
-        await session.start(
-            CallerAgent(scenario_prompt=scenario_prompt, realtime=self.runtime.realtime),
-            room=self.ctx.room,
-            room_options=room_io.RoomOptions(close_on_disconnect=True),
-        )
+        try:
+            await session.start(
+                CallerAgent(scenario_prompt=scenario_prompt, realtime=self.runtime.realtime),
+                room=self.ctx.room,
+                room_options=room_io.RoomOptions(close_on_disconnect=True),
+            )
+        except Exception:
+            logger.exception("the caller could not start")
+            await self._report_failure("the caller could not start")
+            return
         self._spawn(delivery.run(recorder.settled_turns), "transcript_delivery")
         self._spawn(opener.run(), "caller_opens_if_quiet")
 
@@ -423,22 +429,23 @@ class TrainingCall:
             logger.info("agent session closed", extra={"reason": event.reason.value})
             self.ctx.shutdown(reason=reason)
             return
-        # The caller broke down mid-call (the model failed for good): tell the trainee's client,
-        # which keeps `session.id` for the transcript recorded so far, then end the job.
         logger.error("agent session failed", extra={"error": str(event.error)})
+        self._reporting = asyncio.create_task(
+            self._report_failure(reason), name="report_agent_failed"
+        )
 
-        async def report_and_end() -> None:
-            try:
-                async with asyncio.timeout(2.0):
-                    await self.ctx.room.local_participant.set_attributes(
-                        {ATTR_ERROR: AgentErrorCode.AGENT_FAILED.value}
-                    )
-            except Exception:
-                logger.exception("could not publish the error attribute")
-            finally:
-                self.ctx.shutdown(reason=reason)
-
-        self._reporting = asyncio.create_task(report_and_end(), name="report_agent_failed")
+    async def _report_failure(self, reason: str) -> None:
+        """The caller broke down (the model failed for good): tell the trainee's client, which
+        keeps `session.id` for the transcript recorded so far, then end the job."""
+        try:
+            async with asyncio.timeout(2.0):
+                await self.ctx.room.local_participant.set_attributes(
+                    {ATTR_ERROR: AgentErrorCode.AGENT_FAILED.value}
+                )
+        except Exception:
+            logger.exception("could not publish the error attribute")
+        finally:
+            self.ctx.shutdown(reason=reason)
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         task = asyncio.create_task(coro, name=name)
@@ -456,7 +463,7 @@ class TrainingCall:
 
     # -- end -------------------------------------------------------------------------------------
 
-    def _final_turns(self) -> list[Any]:
+    def _final_turns(self) -> list[TranscriptTurn]:
         assert self.recorder is not None
         if self.session is not None:
             self.recorder.reconcile(self.session.history)
