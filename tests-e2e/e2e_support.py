@@ -270,7 +270,7 @@ async def stub_connection_since(
     agent gave it instructions. Tests run one call at a time, so there is exactly one."""
     deadline = time.monotonic() + timeout
     while True:
-        state = await asyncio.to_thread(stack.stub.state)
+        state = await asyncio.to_thread(stack.stub_state)
         fresh = [c for c in state["connections"] if c["connected_at"] >= since_wall - 0.5]
         if fresh and all(c["instructions"] for c in fresh):
             assert len(fresh) == 1, [c["id"] for c in fresh]

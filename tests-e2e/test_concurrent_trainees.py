@@ -66,7 +66,7 @@ async def test_two_calls_do_not_mix(
 
     # Each Realtime connection was instructed with its own trainee's scenario.
     prompts = {s["id"]: s["prompt"].rstrip() for s in demo["scenarios"]}
-    state = await asyncio.to_thread(stack.stub.state)
+    state = await asyncio.to_thread(stack.stub_state)
     fresh = [c for c in state["connections"] if c["connected_at"] >= since_wall - 0.5]
     assert len(fresh) == 2, [c["id"] for c in fresh]
     instructed = sorted(

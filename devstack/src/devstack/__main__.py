@@ -1,6 +1,7 @@
 """`python -m devstack up` runs the whole stack in the foreground; `python -m devstack down` stops it.
 
-`up` starts a throwaway Postgres (demo data seeded, gone when the stack stops), the OpenAI stub,
+`up` starts a throwaway Postgres (demo data seeded, gone when the stack stops), the OpenAI stub
+(unless OPENAI_API_KEY is set: then both services talk to OpenAI, or to OPENAI_BASE_URL),
 livekit-server --dev, the token service and the agent worker, prints where they listen, and runs
 until Ctrl-C or SIGTERM, then stops everything. Its pid and URLs are kept in `.data/devstack.json`
 so that `down`, from another terminal, can stop it.
@@ -82,7 +83,10 @@ def _print_summary(info: dict[str, Any]) -> None:
     print("\nThe stack is up.", flush=True)
     print(f"  token service   {info['tokenServiceUrl']}  (OpenAPI: /schema)")
     print(f"  livekit-server  {info['livekitUrl']}  (keys devkey / secret)")
-    print(f"  OpenAI stub     {info['openaiBaseUrl']}  (state: /_stub/state)")
+    if info["openaiBaseUrl"]:
+        print(f"  OpenAI stub     {info['openaiBaseUrl']}  (state: /_stub/state)")
+    else:
+        print("  OpenAI          the real one (OPENAI_API_KEY is set)")
     print(f"  Postgres        {info['databaseUrl']}  (throwaway: gone when the stack stops)")
     print(f"  logs            {info['logDir']}")
     print("\nDemo users:")
@@ -129,7 +133,10 @@ def up(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _raise_stop)
     stack = Stack(
-        log_dir=log_dir, on_status=lambda msg: print(f"devstack: {msg}", flush=True), **ports
+        log_dir=log_dir,
+        use_stub=not os.environ.get("OPENAI_API_KEY"),
+        on_status=lambda msg: print(f"devstack: {msg}", flush=True),
+        **ports,
     )
     try:
         with stack:

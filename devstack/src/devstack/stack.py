@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import secrets
 import shutil
 import sys
@@ -56,6 +57,13 @@ AGENT_IDLE_PROCESSES = "2"
 
 class StackError(RuntimeError):
     pass
+
+
+def _openai_default_url() -> str:
+    """OpenAI's own address, as the token service's settings spell it."""
+    from token_service.settings import Settings  # noqa: PLC0415 - only without the stub
+
+    return str(Settings.model_fields["openai_base_url"].default)
 
 
 def _ok(result: T | BaseException) -> T:
@@ -131,6 +139,7 @@ class Stack:
         livekit_port: int | None = None,
         token_service_port: int | None = None,
         stub_port: int = 0,
+        use_stub: bool = True,
         agent_env: Mapping[str, str] | None = None,
         on_status: Callable[[str], None] | None = None,
     ) -> None:
@@ -142,6 +151,7 @@ class Stack:
         self._livekit_port = livekit_port
         self._token_service_port = token_service_port or free_port()
         self._stub_port = stub_port
+        self.use_stub = use_stub
         self._agent_env = dict(agent_env or {})
         self._status = on_status or (lambda _msg: None)
         self._exit = ExitStack()
@@ -150,7 +160,7 @@ class Stack:
         self.timings: dict[str, float] = {}
         self.postgres: PostgresServer
         self.database_url: str
-        self.stub: OpenAIStub
+        self.stub: OpenAIStub | None = None
         self.livekit: LiveKitServer
         self.token_service: TokenService | None = None
         self.agent: AgentWorker | None = None
@@ -175,21 +185,26 @@ class Stack:
             # Nothing below depends on anything else here: start the three side by side.
             with ThreadPoolExecutor(max_workers=3, thread_name_prefix="devstack") as pool:
                 pg = self._enter_in(pool, "postgres", postgres_server())
-                stub = self._enter_in(
-                    pool,
-                    "openai-stub",
-                    openai_stub(self.log_dir, script=self._stub_script, port=self._stub_port),
-                )
+                stub = None
+                if self.use_stub:
+                    stub = self._enter_in(
+                        pool,
+                        "openai-stub",
+                        openai_stub(self.log_dir, script=self._stub_script, port=self._stub_port),
+                    )
                 lk = self._enter_in(
                     pool,
                     "livekit-server",
                     livekit_server(log_dir=self.log_dir, port=self._livekit_port),
                 )
             # Whatever started is exited with the rest, even if a sibling failed.
-            pg_result, stub_result = self._collect(pg), self._collect(stub)
+            pg_result = self._collect(pg)
+            stub_result: OpenAIStub | BaseException | None = None
+            if stub is not None:
+                stub_result = self._collect(stub)
             lk_result = self._collect(lk)
             self.postgres = _ok(pg_result)
-            self.stub = _ok(stub_result)
+            self.stub = _ok(stub_result) if stub_result is not None else None
             self.livekit = _ok(lk_result)
             self.database_url = self.postgres.dsn()
             # The token service's port is known in advance, so the worker (slow to import)
@@ -237,14 +252,27 @@ class Stack:
 
     # -- the token service -----------------------------------------------------------------------
 
+    def _openai_env(self) -> dict[str, str]:
+        """The stub's address, or nothing: OPENAI_API_KEY (and OPENAI_BASE_URL, if set) are then
+        inherited from this process's environment."""
+        if self.stub is not None:
+            return {"OPENAI_API_KEY": STUB_API_KEY, "OPENAI_BASE_URL": self.stub.base_url}
+        # Explicit, because run_token_service's own default points at a closed port.
+        return {"OPENAI_BASE_URL": os.environ.get("OPENAI_BASE_URL") or _openai_default_url()}
+
+    def stub_state(self) -> dict[str, Any]:
+        """The stub's `GET /_stub/state`: per Realtime connection, the instructions it got."""
+        if self.stub is None:
+            raise StackError("this stack talks to OpenAI itself: there is no stub to inspect")
+        return self.stub.state()
+
     def token_service_env(self) -> dict[str, str]:
         return {
             "LIVEKIT_URL": self.livekit.url,
             "LIVEKIT_API_KEY": self.livekit.api_key,
             "LIVEKIT_API_SECRET": self.livekit.api_secret,
             "INTERNAL_SERVICE_KEY": self.internal_key,
-            "OPENAI_API_KEY": STUB_API_KEY,
-            "OPENAI_BASE_URL": self.stub.base_url,
+            **self._openai_env(),
         }
 
     def start_token_service(self) -> TokenService:
@@ -283,8 +311,7 @@ class Stack:
             "NUM_IDLE_PROCESSES": AGENT_IDLE_PROCESSES,
             "TOKEN_SERVICE_URL": self.token_service_url,
             "INTERNAL_SERVICE_KEY": self.internal_key,
-            "OPENAI_API_KEY": STUB_API_KEY,
-            "OPENAI_BASE_URL": self.stub.base_url,
+            **self._openai_env(),
         }
         env.update(self._agent_env)
         env.update(overrides)
@@ -353,7 +380,7 @@ class Stack:
         return {
             "livekitUrl": self.livekit.url,
             "tokenServiceUrl": self.token_service_url,
-            "openaiBaseUrl": self.stub.base_url,
+            "openaiBaseUrl": self.stub.base_url if self.stub is not None else None,
             "databaseUrl": self.database_url,
             "logDir": str(self.log_dir),
             "demo": self.demo,
