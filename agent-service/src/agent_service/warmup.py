@@ -2,16 +2,17 @@
 
 Listed in the worker's `preload_modules`, this module runs once in the forkserver and every job
 process inherits the result; `prewarm` calls `warm_up()` again, a no-op there and the warm-up
-itself where job processes are spawned instead (macOS). Two stalls were measured on the job loop
-at the start of a call without it: the OpenAI SDK building the pydantic schemas of the Realtime
-events on first use (~100-200 ms) and the CA bundle parsed for the shared HTTP session (~100 ms
-under load).
+itself where job processes are spawned instead (macOS). Three stalls were measured on the job
+loop of a call without it: the OpenAI SDK building the pydantic schemas of the Realtime events
+on first use (~100-200 ms), the CA bundle parsed for the shared HTTP session (~100 ms under
+load), and the transcript synchronizer's hyphenation patterns loaded at the first reply (~100 ms).
 """
 
 import functools
 import logging
 
 import pydantic
+from livekit.agents.tokenize import basic
 from livekit.agents.utils import http_context
 from openai.types import realtime
 
@@ -30,6 +31,7 @@ def warm_up() -> None:
             model.model_rebuild()
     # livekit-agents caches the TLS context of its per-job HTTP session per process
     http_context._create_ssl_context()
+    basic.hyphenate_word("warmup")
 
 
 warm_up()
