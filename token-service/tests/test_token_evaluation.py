@@ -262,3 +262,27 @@ async def test_unreachable_model_is_502(unreachable_model_client: Client, rows: 
     call = await new_call(unreachable_model_client, rows)
     await call.transcript(TURNS, final=True)
     assert_error(await call.evaluate(), 502, "evaluation_unavailable")
+
+
+async def test_an_attempt_whose_worker_died_is_evaluated_once_abandoned(
+    client: Client, rows: Rows, openai_stub: StubHandle
+) -> None:
+    """The job process was killed: turns were delivered as the call went, the final batch never
+    came. Evaluation waits while the attempt could still be live, then evaluates what is stored."""
+    openai_stub.set_script({"evaluation": FEEDBACK})
+    call = await new_call(client, rows)
+    await call.transcript(TURNS, final=False)
+    assert_error(await call.evaluate(), 409, "transcript_pending")
+
+    await rows.conn.execute(
+        "UPDATE transcript_turns SET created_at = now() - interval '181 seconds' "
+        "WHERE session_id = %s",
+        (call.session_id,),
+    )
+    await rows.conn.execute(
+        "UPDATE sessions SET updated_at = now() - interval '181 seconds' WHERE id = %s",
+        (call.session_id,),
+    )
+    response = await call.evaluate()
+    assert response.status_code == 200, response.text
+    assert msgspec.json.decode(response.content, type=Evaluation).attempt == 1

@@ -1,6 +1,7 @@
 """POST /api/sessions/{id}/evaluation: feedback on the current attempt, generated once and stored.
 
-409 `transcript_pending` until the agent's final transcript batch has completed the attempt,
+409 `transcript_pending` until the agent's final transcript batch has completed the attempt (or
+the attempt was abandoned: see repository.ABANDONED_AFTER_S),
 409 `transcript_empty` when it completed with no turns, 502 `evaluation_unavailable` when the model
 gives no usable answer. No database connection is held while the model thinks.
 """
@@ -57,7 +58,7 @@ class EvaluationController(Controller):
                     ApiErrorCode.FORBIDDEN,
                     "the session belongs to another user",
                 )
-            if context.status != "completed":
+            if context.status != "completed" and not context.abandoned:
                 raise ApiError(
                     HTTP_409_CONFLICT,
                     ApiErrorCode.TRANSCRIPT_PENDING,

@@ -21,6 +21,8 @@ class EvaluationContext(msgspec.Struct, frozen=True, kw_only=True):
     user_id: UUID
     status: str
     current_attempt: int
+    abandoned: bool
+    """No final batch, but nothing happened to the attempt for ABANDONED_AFTER_S: its worker died."""
     scenario_title: str | None
     caller_prompt: str | None
     evaluated_attempt: int | None
@@ -54,8 +56,17 @@ class EvaluationContext(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+ABANDONED_AFTER_S = 180
+"""An agent sends settled turns every few seconds while a call goes on; an attempt silent this long
+without its final batch lost its job process (killed, out of memory) and is evaluated as stored."""
+
 _CONTEXT = """
 SELECT s.user_id, s.status, s.current_attempt,
+       greatest(
+           s.updated_at,
+           (SELECT max(t.created_at) FROM transcript_turns AS t
+            WHERE t.session_id = s.id AND t.attempt = s.current_attempt)
+       ) < now() - make_interval(secs => %(abandoned_after_s)s) AS abandoned,
        sc.title AS scenario_title, sc.caller_prompt,
        e.attempt AS evaluated_attempt, e.overall_score, e.summary, e.strengths::text AS strengths,
        e.improvements::text AS improvements, e.model, e.created_at AS evaluated_at
@@ -72,7 +83,10 @@ async def load_context(
 ) -> EvaluationContext | None:
     """The session, and its evaluation of `attempt` (default: the current attempt)."""
     async with conn.cursor(row_factory=class_row(EvaluationContext)) as cur:
-        await cur.execute(_CONTEXT, {"session_id": session_id, "attempt": attempt})
+        await cur.execute(
+            _CONTEXT,
+            {"session_id": session_id, "attempt": attempt, "abandoned_after_s": ABANDONED_AFTER_S},
+        )
         return await cur.fetchone()
 
 
