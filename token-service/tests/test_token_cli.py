@@ -236,4 +236,4 @@ def test_serve_for_real(pg: PostgresServer, stub: StubHandle) -> None:
         assert [t["turnOrder"] for t in view.json()["turns"]] == [1, 2]
         process = service.process
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it: the exit status says SIGTERM
-    assert process.returncode in (0, -signal.SIGTERM)
+    assert process.popen.returncode in (0, -signal.SIGTERM)

@@ -280,7 +280,10 @@ class Stack:
         if self._token_service_cm is not None:
             raise StackError("the token service is already running")
         cm = run_token_service(
-            self.database_url, env=self.token_service_env(), port=self._token_service_port
+            self.database_url,
+            env=self.token_service_env(),
+            port=self._token_service_port,
+            log_dir=self.log_dir,
         )
         self.token_service = cm.__enter__()
         self._token_service_cm = cm

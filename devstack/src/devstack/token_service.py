@@ -6,7 +6,7 @@
         httpx.post(f"{ts.url}/api/internal/sessions",
                    headers={"X-Internal-Service-Key": ts.internal_key}, json={...})
 
-`run_token_service(database_url, *, env=None, port=None) -> Iterator[TokenService]`:
+`run_token_service(database_url, *, env=None, port=None, log_dir=None) -> Iterator[TokenService]`:
 1. runs `token-service migrate` and `token-service seed-demo` against `database_url` (both are
    idempotent, so a database can be reused), parsing seed-demo's JSON into `TokenService.demo`:
    `{"users": [{"userId", "assignmentId", "scenarioId"}, ...],
@@ -16,6 +16,7 @@
    that exits or never gets ready raises TokenServiceError with the end of its output;
 3. yields `TokenService(url, internal_key, demo, process)`;
 4. on exit sends SIGTERM, waits up to STOP_TIMEOUT_S, then kills.
+The server's output goes to `log_dir/token-service.log` (a temporary folder when None).
 
 The environment of every command is, from weakest to strongest: test defaults (LiveKit dev keys
 `devkey`/`secret` at ws://127.0.0.1:7880, a fixed internal key, OPENAI_API_KEY `test`,
@@ -26,19 +27,16 @@ DATABASE_URL, HOST and PORT from the arguments. `internal_key` is the INTERNAL_S
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from .ports import free_port
+from .processes import ManagedProcess, ProcessError
 
 __all__ = ["TokenService", "TokenServiceError", "run_token_service"]
 
@@ -71,7 +69,7 @@ class TokenService:
     demo: dict[str, Any]
     """seed-demo's output: {"users": [{"userId", "assignmentId", "scenarioId"}, …],
     "scenarios": [{"id", "title", "prompt"}, …]}"""
-    process: subprocess.Popen[bytes]
+    process: ManagedProcess
 
 
 def _command(*args: str) -> list[str]:
@@ -103,50 +101,13 @@ def _run_command(args: list[str], env: Mapping[str, str]) -> str:
     return result.stdout
 
 
-def _read(log_path: Path) -> str:
-    return log_path.read_bytes().decode(errors="replace")
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    last_problem = "no answer yet"
-    with httpx.Client(timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            code = process.poll()
-            if code is not None:
-                raise TokenServiceError(
-                    f"token-service serve exited with {code} before it was ready:\n"
-                    f"{_tail(_read(log_path))}"
-                )
-            try:
-                response = client.get(f"{url}/readyz")
-            except httpx.TransportError as exc:
-                last_problem = f"{type(exc).__name__}: {exc}"
-            else:
-                if response.status_code == 200:
-                    return
-                last_problem = f"/readyz answered {response.status_code}: {response.text}"
-            time.sleep(0.05)
-    raise TokenServiceError(
-        f"token-service serve was not ready within {READY_TIMEOUT_S:.0f} s ({last_problem}):\n"
-        f"{_tail(_read(log_path))}"
-    )
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @contextlib.contextmanager
 def run_token_service(
-    database_url: str, *, env: dict[str, str] | None = None, port: int | None = None
+    database_url: str,
+    *,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+    log_dir: Path | None = None,
 ) -> Iterator[TokenService]:
     """Migrate, seed and serve the token service; see the module docstring."""
     port = port or free_port()
@@ -166,14 +127,21 @@ def run_token_service(
         raise TokenServiceError(f"token-service seed-demo printed no JSON: {exc}") from exc
 
     url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory(prefix="token-service-") as tmp:
-        log_path = Path(tmp) / "serve.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                _command("serve"), env=full_env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
-            )
+    with contextlib.ExitStack() as cleanup:
+        if log_dir is None:
+            log_dir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="ts-")))
+        process = ManagedProcess(
+            "token-service",
+            _command("serve"),
+            log_path=log_dir / "token-service.log",
+            env=full_env,
+            inherit_env=False,
+        )
         try:
-            _wait_ready(url, process, log_path)
+            try:
+                process.wait_for_http(f"{url}/readyz", READY_TIMEOUT_S, accept_status=300)
+            except ProcessError as exc:
+                raise TokenServiceError(str(exc)) from exc
             yield TokenService(
                 url=url,
                 internal_key=full_env["INTERNAL_SERVICE_KEY"],
@@ -181,4 +149,4 @@ def run_token_service(
                 process=process,
             )
         finally:
-            _stop(process)
+            process.terminate(STOP_TIMEOUT_S)
