@@ -48,7 +48,7 @@ lint: install ## ruff check, ruff format --check, mypy --strict over every packa
 	.venv/bin/mypy devstack/src tests bench
 	.venv/bin/mypy tests-e2e
 
-unit: install ## unit and service tests (real Postgres, real token service, stub model)
+unit: install system-deps livekit-server ## unit and service tests (real Postgres, real token service, real livekit-server for the worker, stub model)
 	.venv/bin/pytest tests contracts openai-stub token-service agent-service
 
 e2e: install system-deps livekit-server ## the whole call for real: Postgres, livekit-server, stub, both services, trainee clients
