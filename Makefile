@@ -39,7 +39,13 @@ system-deps: ## Debian packages the end-to-end suite and benchmarks use (espeak-
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null; \
 	  else echo "missing:$$missing (Debian: sudo apt-get install$$missing)"; exit 1; fi; fi
 
-lint: install ## ruff check, ruff format --check, mypy --strict over every package
+TSC := .tools/node/node_modules/.bin/tsc
+TYPESCRIPT_VERSION := 7.0.2
+
+$(TSC):
+	npm install --no-package-lock --no-audit --no-fund --silent --prefix .tools/node typescript@$(TYPESCRIPT_VERSION)
+
+lint: install $(TSC) ## ruff check, ruff format --check, mypy --strict over every package, tsc --strict over the TypeScript export
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	@# One run per package: each has a tests/conftest.py, and mypy refuses two modules of one name.
@@ -47,6 +53,8 @@ lint: install ## ruff check, ruff format --check, mypy --strict over every packa
 	  echo "mypy --strict $$pkg"; .venv/bin/mypy $$pkg/src $$pkg/tests; done
 	.venv/bin/mypy devstack/src tests bench
 	.venv/bin/mypy tests-e2e
+	$(TSC) --noEmit --strict --target es2022 --module nodenext --moduleResolution nodenext \
+	  contracts/tests/frontend_usage.ts
 
 unit: install system-deps livekit-server ## unit and service tests (real Postgres, real token service, real livekit-server for the worker, stub model)
 	.venv/bin/pytest tests contracts openai-stub token-service agent-service
