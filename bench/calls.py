@@ -52,6 +52,9 @@ def _percentiles(values: list[float]) -> dict[str, float]:
 class CallResult:
     session_id: str
     join_to_session_id_ms: float
+    """From the trainee being in the room (room.connect() returned) to `session.id`."""
+    click_to_session_id_ms: float
+    """From asking the token service for a token (the trainee's click) to `session.id`."""
     hangup_to_transcript_ms: float | None = None
     hangup_to_evaluation_ms: float | None = None
     turns: int = 0
@@ -90,9 +93,12 @@ async def _call(
     trainee = await Trainee.join(stack.token_service_url, user_id, name=name)
     try:
         session_id = await trainee.wait_for_session_id(timeout=30)
+        seen = trainee.attribute_seen_at[ATTR_SESSION_ID]
+        assert trainee.joined_at is not None
         result = CallResult(
             session_id=session_id,
-            join_to_session_id_ms=(trainee.attribute_seen_at[ATTR_SESSION_ID] - started) * 1000,
+            join_to_session_id_ms=max(0.0, seen - trainee.joined_at) * 1000,
+            click_to_session_id_ms=(seen - started) * 1000,
         )
         if clip is None:
             return result
@@ -123,6 +129,7 @@ async def _latency(stack: Stack) -> dict[str, Any]:
         talks = [await _call(stack, http, user_id, clip, f"talk-{i}") for i in range(HANGUP_CALLS)]
     return {
         "join_to_session_id_ms": _percentiles([c.join_to_session_id_ms for c in joins]),
+        "click_to_session_id_ms": _percentiles([c.click_to_session_id_ms for c in joins]),
         "hangup_to_transcript_ms": _percentiles([c.hangup_to_transcript_ms or 0 for c in talks]),
         "hangup_to_evaluation_ms": _percentiles([c.hangup_to_evaluation_ms or 0 for c in talks]),
     }

@@ -54,6 +54,7 @@ def table(results: dict[str, Any]) -> str:
     if calls := results.get("calls"):
         for key, label in (
             ("join_to_session_id_ms", "join -> session.id"),
+            ("click_to_session_id_ms", "token request -> session.id"),
             ("hangup_to_transcript_ms", "hang-up -> transcript stored"),
             ("hangup_to_evaluation_ms", "hang-up -> evaluation 200"),
         ):
