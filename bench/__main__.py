@@ -69,8 +69,11 @@ def machine() -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("sections", nargs="*", choices=[*SECTIONS, []], default=list(SECTIONS))
+    parser.add_argument("sections", nargs="*", metavar="section", help=", ".join(SECTIONS))
     args = parser.parse_args()
+    unknown = set(args.sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections {sorted(unknown)}; choose from {', '.join(SECTIONS)}")
     results: dict[str, Any] = {"machine": machine(), "started_at": time.time()}
     for name in args.sections or list(SECTIONS):
         print(f"bench: {name} …", file=sys.stderr, flush=True)

@@ -30,6 +30,9 @@ STUB_SCRIPT: dict[str, Any] = {
 JOIN_CALLS = 20
 HANGUP_CALLS = 8
 CONCURRENCY_STEPS = (5, 10, 15, 20, 25, 30, 35)
+ARRIVALS_PER_S = 4.0
+"""How fast a step's trainees join: a class logging in, not one instant. Every call of a step is
+live (both sides streaming audio) before any trainee speaks."""
 READY_WITHIN_S = 2.0
 POLL_S = 0.02
 
@@ -58,6 +61,8 @@ class CallResult:
     hangup_to_transcript_ms: float | None = None
     hangup_to_evaluation_ms: float | None = None
     turns: int = 0
+    live_s: float = 0.0
+    """From the trainee being in the room to hanging up."""
 
 
 async def _poll(
@@ -87,8 +92,15 @@ async def _poll(
 
 
 async def _call(
-    stack: Stack, http: httpx.AsyncClient, user_id: str, clip: SpeechClip | None, name: str
+    stack: Stack,
+    http: httpx.AsyncClient,
+    user_id: str,
+    clip: SpeechClip | None,
+    name: str,
+    *,
+    all_in: asyncio.Barrier | None = None,
 ) -> CallResult:
+    """One call; with `all_in`, the trainee speaks only once every call of the step is live."""
     started = time.monotonic()
     trainee = await Trainee.join(stack.token_service_url, user_id, name=name)
     try:
@@ -103,10 +115,14 @@ async def _call(
         if clip is None:
             return result
         await trainee.wait_until_listening(timeout=30)
+        if all_in is not None:
+            await asyncio.wait_for(all_in.wait(), 60)
         said = await trainee.say(clip)
         await trainee.wait_for_agent_reply(after=said, timeout=30, quiet=0.3)
     finally:
         hung_up = await trainee.leave()
+    if trainee.joined_at is not None:
+        result.live_s = hung_up - trainee.joined_at
     stored_ms, evaluated_ms = await _poll(http, user_id, session_id, hung_up)
     result.hangup_to_transcript_ms, result.hangup_to_evaluation_ms = stored_ms, evaluated_ms
     session = (
@@ -116,8 +132,16 @@ async def _call(
     return result
 
 
-def _stack() -> Stack:
-    return Stack(stub_script=STUB_SCRIPT)
+CONCURRENCY_AGENT_ENV = {
+    # Room for every step: the worker's own ceiling (JOB_CAPACITY x LiveKit's 0.7 threshold) must
+    # not be what this measures.
+    "JOB_CAPACITY": "64",
+    "NUM_IDLE_PROCESSES": "8",
+}
+
+
+def _stack(agent_env: dict[str, str] | None = None) -> Stack:
+    return Stack(stub_script=STUB_SCRIPT, agent_env=agent_env)
 
 
 async def _latency(stack: Stack) -> dict[str, Any]:
@@ -145,13 +169,27 @@ def _tree(pid: int) -> list[psutil.Process]:
     return [root, *root.children(recursive=True)]
 
 
-def _cpu_seconds(processes: list[psutil.Process]) -> float:
-    total = 0.0
-    for process in processes:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            times = process.cpu_times()
-            total += times.user + times.system
-    return total
+class CpuMeter:
+    """CPU seconds a process tree spends, job processes that come and go included: each process is
+    sampled while it lives and keeps its last reading after it exits."""
+
+    def __init__(self, root_pid: int) -> None:
+        self._root = root_pid
+        self._first: dict[int, float] = {}
+        self._last: dict[int, float] = {}
+        self.sample(baseline=True)
+
+    def sample(self, *, baseline: bool = False) -> None:
+        for process in _tree(self._root):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                times = process.cpu_times()
+                used = times.user + times.system
+                self._first.setdefault(process.pid, used if baseline else 0.0)
+                self._last[process.pid] = used
+
+    @property
+    def seconds(self) -> float:
+        return sum(last - self._first[pid] for pid, last in self._last.items())
 
 
 def _rss_mb(processes: list[psutil.Process]) -> float:
@@ -167,7 +205,7 @@ async def _step(stack: Stack, n: int, clip: SpeechClip) -> dict[str, Any]:
     worker_pid = stack.agent.process.pid
     users = [u["userId"] for u in stack.demo["users"]]
     baseline_rss = _rss_mb(_tree(worker_pid))
-    cpu_before = _cpu_seconds(_tree(worker_pid))
+    cpu = CpuMeter(worker_pid)
     peak_rss = baseline_rss
     started = time.monotonic()
     sampling = True
@@ -176,18 +214,26 @@ async def _step(stack: Stack, n: int, clip: SpeechClip) -> dict[str, Any]:
         nonlocal peak_rss
         while sampling:
             peak_rss = max(peak_rss, _rss_mb(_tree(worker_pid)))
-            await asyncio.sleep(0.5)
+            cpu.sample()
+            await asyncio.sleep(0.25)
 
     sampler = asyncio.create_task(sample())
+    all_in = asyncio.Barrier(n)
+
+    async def arrive(i: int) -> CallResult:
+        await asyncio.sleep(i / ARRIVALS_PER_S)
+        try:
+            return await _call(stack, http, users[i % len(users)], clip, f"c{n}-{i}", all_in=all_in)
+        except BaseException:
+            await all_in.abort()  # the others must not wait for a call that failed
+            raise
+
     async with httpx.AsyncClient(base_url=stack.token_service_url, timeout=30) as http:
-        outcomes = await asyncio.gather(
-            *(_call(stack, http, users[i % len(users)], clip, f"c{n}-{i}") for i in range(n)),
-            return_exceptions=True,
-        )
+        outcomes = await asyncio.gather(*(arrive(i) for i in range(n)), return_exceptions=True)
     sampling = False
     await sampler
+    cpu.sample()
     elapsed = time.monotonic() - started
-    cpu = _cpu_seconds(_tree(worker_pid)) - cpu_before
     calls = [o for o in outcomes if isinstance(o, CallResult)]
     failures = [repr(o) for o in outcomes if not isinstance(o, CallResult)]
     ready = [c.join_to_session_id_ms for c in calls]
@@ -203,7 +249,9 @@ async def _step(stack: Stack, n: int, clip: SpeechClip) -> dict[str, Any]:
         "session_id_p95_ms": _percentiles(ready)["p95"] if ready else float("nan"),
         "session_id_max_ms": max(ready) if ready else float("nan"),
         "turns_stored_min": min((c.turns for c in calls), default=0),
-        "cpu_per_call_pct": 100 * cpu / elapsed / n,
+        # CPU seconds per second of a live call, over all calls of the step
+        "cpu_per_call_pct": 100 * cpu.seconds / max(sum(c.live_s for c in calls), 1e-9),
+        "worker_cpu_pct": 100 * cpu.seconds / elapsed,
         "rss_per_call_mb": (peak_rss - baseline_rss) / n,
         "seconds": elapsed,
     }
@@ -219,9 +267,15 @@ async def _concurrency(stack: Stack) -> dict[str, Any]:
             break
         await asyncio.sleep(3)  # let the worker's job processes wind down between steps
     largest = max((s["calls"] for s in steps if s["ok"]), default=0)
-    return {"steps": steps, "largest_ok": largest, "ready_within_s": READY_WITHIN_S}
+    return {
+        "steps": steps,
+        "largest_ok": largest,
+        "ready_within_s": READY_WITHIN_S,
+        "agent_env": CONCURRENCY_AGENT_ENV,
+        "arrivals_per_s": ARRIVALS_PER_S,
+    }
 
 
 def run_concurrency() -> dict[str, Any]:
-    with _stack() as stack:
+    with _stack(CONCURRENCY_AGENT_ENV) as stack:
         return asyncio.run(_concurrency(stack))

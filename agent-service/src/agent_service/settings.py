@@ -16,6 +16,13 @@ def default_spool_dir() -> Path:
     return Path(state_home) / "agent-service" / "spool"
 
 
+CALLS_PER_CPU = 7
+"""`make bench` (concurrency): a call costs the worker ~8% of a core and ~150 MB, and 10 calls at
+once on a 2-core machine shared with livekit-server, the model stub and the trainees all got their
+`session.id` within 2 s and stored every turn; 15 did not. 7 per CPU at LiveKit's 0.7 threshold
+takes up to 9 calls on such a machine."""
+
+
 class Settings(BaseSettings):
     """Environment variables of the same names, upper-case. An empty or blank value counts as unset."""
 
@@ -38,7 +45,7 @@ class Settings(BaseSettings):
     agent_health_port: int | None = Field(default=None, ge=0, le=65535)
     """The worker's health endpoint; unset: 8081 with `start`, a free port with `dev`. Two workers
     on one host need two ports (0 picks a free one)."""
-    job_capacity: int = Field(default_factory=lambda: 4 * (os.cpu_count() or 1), ge=1)
+    job_capacity: int = Field(default_factory=lambda: CALLS_PER_CPU * (os.cpu_count() or 1), ge=1)
     """Calls one worker runs at once at full load; it stops taking calls at 70% of it in
     production (LiveKit's load threshold)."""
     num_idle_processes: int | None = Field(default=None, ge=0)
