@@ -30,6 +30,9 @@ STUB_SCRIPT: dict[str, Any] = {
 JOIN_CALLS = 20
 HANGUP_CALLS = 8
 CONCURRENCY_STEPS = (5, 10, 15, 20, 25, 30, 35)
+REPLY_WAIT_S = 3.5
+"""End of speech -> hang-up in a concurrency step: turn detection (~0.5 s), the reply (1.2 s), margin.
+The step then checks that both the trainee's turn and the caller's reply were stored."""
 ARRIVALS_PER_S = 4.0
 """How fast a step's trainees join: a class logging in, not one instant. Every call of a step is
 live (both sides streaming audio) before any trainee speaks."""
@@ -100,9 +103,10 @@ async def _call(
     *,
     all_in: asyncio.Barrier | None = None,
 ) -> CallResult:
-    """One call; with `all_in`, the trainee speaks only once every call of the step is live."""
+    """One call; with `all_in` (a concurrency step), the trainee speaks only once every call of the
+    step is live, and does not decode the caller's audio: it waits out the reply instead."""
     started = time.monotonic()
-    trainee = await Trainee.join(stack.token_service_url, user_id, name=name)
+    trainee = await Trainee.join(stack.token_service_url, user_id, name=name, listen=all_in is None)
     try:
         session_id = await trainee.wait_for_session_id(timeout=30)
         seen = trainee.attribute_seen_at[ATTR_SESSION_ID]
@@ -118,7 +122,10 @@ async def _call(
         if all_in is not None:
             await asyncio.wait_for(all_in.wait(), 60)
         said = await trainee.say(clip)
-        await trainee.wait_for_agent_reply(after=said, timeout=30, quiet=0.3)
+        if all_in is None:
+            await trainee.wait_for_agent_reply(after=said, timeout=30, quiet=0.3)
+        else:
+            await asyncio.sleep(REPLY_WAIT_S)
     finally:
         hung_up = await trainee.leave()
     if trainee.joined_at is not None:
@@ -215,7 +222,7 @@ async def _step(stack: Stack, n: int, clip: SpeechClip) -> dict[str, Any]:
         while sampling:
             peak_rss = max(peak_rss, _rss_mb(_tree(worker_pid)))
             cpu.sample()
-            await asyncio.sleep(0.25)
+            await asyncio.sleep(1.0)
 
     sampler = asyncio.create_task(sample())
     all_in = asyncio.Barrier(n)
