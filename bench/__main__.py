@@ -1,6 +1,6 @@
 """`python -m bench [section ...]`: runs the benchmarks, prints a table, writes .bench/*.json.
 
-Sections: token, mint, calls (join-to-ready, hang-up-to-stored, hang-up-to-evaluation),
+Sections: token, servers, mint, calls (join-to-ready, hang-up-to-stored, hang-up-to-evaluation),
 concurrency, bulk. Without arguments, all of them.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import calls, minting, token_endpoint, transcript_insert
+from . import asgi_servers, calls, minting, token_endpoint, transcript_insert
 from .report import table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,6 +23,10 @@ OUT_DIR = ROOT / ".bench"
 
 def _token() -> dict[str, Any]:
     return token_endpoint.run()
+
+
+def _servers() -> dict[str, Any]:
+    return asgi_servers.run()
 
 
 def _mint() -> dict[str, Any]:
@@ -43,6 +47,7 @@ def _concurrency() -> dict[str, Any]:
 
 SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {
     "token": _token,
+    "servers": _servers,
     "mint": _mint,
     "calls": _calls,
     "concurrency": _concurrency,

@@ -36,6 +36,14 @@ def table(results: dict[str, Any]) -> str:
                 f"p99 {token['ratio_p99_free_practice']:.2f}x",
             ]
         )
+    for name, r in results.get("servers", {}).items():
+        rows.append(
+            [
+                f"ASGI server: {name}",
+                f"{r['requests_per_s']:,.0f} req/s",
+                f"p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms",
+            ]
+        )
     if mint := results.get("mint"):
         rows.append(
             [

@@ -65,12 +65,11 @@ def _seed_demo() -> int:
 
 
 def _serve() -> int:
-    from .app import create_app  # noqa: PLC0415
-    from .tokens.fast_route import TokenFastRoute  # noqa: PLC0415
+    from .asgi import served_app  # noqa: PLC0415
 
     settings = load_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    run_server(TokenFastRoute(create_app(settings)), settings.host, settings.port)
+    run_server(served_app(), settings.host, settings.port)
     return 0
 
 
