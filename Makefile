@@ -72,7 +72,7 @@ compose-up: ## run the stack with Docker compose (where a Docker engine runs)
 
 down: ## stop what `make up` or `make compose-up` started
 	-$(PY) -m devstack down
-	-command -v docker >/dev/null && docker compose down
+	@if docker compose version >/dev/null 2>&1; then docker compose down; fi
 
 bench: install system-deps livekit-server ## benchmarks: prints a table, writes JSON under .bench/
 	$(PY) -m bench
