@@ -5,7 +5,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 out="$here/src/openai_stub/clips/reply.pcm"
-text="Hi, I'm calling about my order."
+text="Hi. I don't really know why I called."
 tmp="$(mktemp --suffix=.wav)"
 trap 'rm -f "$tmp"' EXIT
 espeak-ng -v en-us -s 170 -w "$tmp" "$text"

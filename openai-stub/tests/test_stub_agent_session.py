@@ -75,7 +75,7 @@ async def agent_call(stub: StubHandle, instructions: str, **options: Any) -> Asy
 async def test_the_prompt_reaches_the_stub_and_generate_reply_speaks_the_script(
     stub: StubHandle,
 ) -> None:
-    reply = "Hi, I'm calling about my order."
+    reply = "Hi. I don't really know why I called."
     stub.set_script({"replies": [reply], "reply_ms": 800})
     async with agent_call(stub, "SCENARIO PROMPT X") as call:
         started = time.monotonic()

@@ -94,7 +94,7 @@ def test_transcription_and_output_modality_flags() -> None:
 
 def test_script_defaults_cycle_and_the_first_reply_is_what_the_clip_says() -> None:
     script = Script()
-    assert script.reply(0) == "Hi, I'm calling about my order."
+    assert script.reply(0) == "Hi. I don't really know why I called."
     assert script.reply(len(DEFAULT_REPLIES)) == script.reply(0)
     assert script.user_transcript(1) == script.user_transcripts[1]
     assert script.user_transcript(len(script.user_transcripts) + 1) == script.user_transcripts[1]

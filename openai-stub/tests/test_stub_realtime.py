@@ -161,7 +161,7 @@ async def test_item_create_answers_added_with_the_real_previous_item(stub: StubH
 
 
 async def test_response_create_streams_a_complete_response(stub: StubHandle) -> None:
-    stub.set_script({"replies": ["Hi, I'm calling about my order."], "reply_ms": 1000})
+    stub.set_script({"replies": ["Hi. I don't really know why I called."], "reply_ms": 1000})
     async with realtime_client(stub) as client:
         await client.send(
             {
@@ -224,7 +224,7 @@ async def test_response_create_streams_a_complete_response(stub: StubHandle) -> 
     transcript = "".join(
         e["delta"] for e in events if e["type"] == "response.output_audio_transcript.delta"
     )
-    assert transcript == "Hi, I'm calling about my order."
+    assert transcript == "Hi. I don't really know why I called."
     assert events[-5]["transcript"] == transcript
 
     done = events[-1]["response"]

@@ -14,16 +14,16 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_USER_TRANSCRIPTS: tuple[str, ...] = (
-    "Hello, thank you for calling. How can I help you today?",
-    "I'm sorry to hear that. Let me check your order for you.",
-    "Thanks for your patience. Is there anything else I can do for you?",
+    "Crisis line, this is Sam. I'm here to listen. What's going on tonight?",
+    "That sounds really heavy. Can you tell me more about what happened?",
+    "Thank you for telling me. Are you safe right now?",
 )
 
 DEFAULT_REPLIES: tuple[str, ...] = (
     # the first reply is what the shipped clip says (see clips/README.md)
-    "Hi, I'm calling about my order.",
-    "It was supposed to arrive last week and it still hasn't come.",
-    "Okay, thank you. That's all for today.",
+    "Hi. I don't really know why I called.",
+    "I lost my job today and I haven't told anyone. Everything feels like too much.",
+    "I'm at home. I think I'm safe. I just needed to hear someone.",
 )
 
 
@@ -31,11 +31,13 @@ def default_evaluation() -> dict[str, Any]:
     """An evaluation-shaped object, as the token service asks the model for."""
     return {
         "overallScore": 72,
-        "summary": "The trainee greeted the caller politely and resolved the order question, "
-        "but could have confirmed the caller's details earlier.",
-        "strengths": [{"point": "Friendly, professional greeting.", "turnOrders": [1]}],
+        "summary": "A warm, unhurried opening that let the caller talk; safety was asked about, "
+        "but only late in the call.",
+        "strengths": [
+            {"point": "Open, warm greeting that invited the caller in.", "turnOrders": [1]}
+        ],
         "improvements": [
-            {"point": "Ask for the order number before promising a check.", "turnOrders": [2]}
+            {"point": "Ask about safety directly once distress is clear.", "turnOrders": [2]}
         ],
     }
 
@@ -64,7 +66,7 @@ class Script:
     - `chat_error_status`: if set, chat completions fail with this HTTP status and an
       OpenAI-shaped error body.
     - `reply_ms`: length of each reply's audio in ms; the clip is cut or repeated to fit.
-      `null` plays the clip once (about 1.9 s).
+      `null` plays the clip once (about 2.3 s).
     - `transcript_delay_ms`: delay between the end of a user turn and its transcript; the
       response does not wait for it (the real service often transcribes after replying).
     """
