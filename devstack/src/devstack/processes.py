@@ -103,35 +103,38 @@ class ManagedProcess:
 
     # -- readiness -------------------------------------------------------------------------------
 
+    def _line_or_none(
+        self, regex: re.Pattern[str], start: int, deadline: float, timeout: float
+    ) -> re.Match[str] | None:
+        """One look at the log: the match, None to look again, or ProcessError."""
+        match = regex.search(self.log_text(), start)
+        if match:
+            return match
+        self._check_alive(f"waiting for {regex.pattern!r}")
+        if time.monotonic() > deadline:
+            raise self._fail(f"did not log {regex.pattern!r} within {timeout:.0f} s")
+        return None
+
     def wait_for_line(
         self, pattern: str | re.Pattern[str], timeout: float, *, start: int = 0
     ) -> re.Match[str]:
         """Wait until the log (from character `start`) matches `pattern`; return the match."""
-        regex = re.compile(pattern) if isinstance(pattern, str) else pattern
+        regex = re.compile(pattern)
         deadline = time.monotonic() + timeout
-        while True:
-            match = regex.search(self.log_text(), start)
-            if match:
-                return match
-            self._check_alive(f"waiting for {regex.pattern!r}")
-            if time.monotonic() > deadline:
-                raise self._fail(f"did not log {regex.pattern!r} within {timeout:.0f} s")
+        while (match := self._line_or_none(regex, start, deadline, timeout)) is None:
             time.sleep(_POLL_S)
+        return match
 
     async def await_line(
         self, pattern: str | re.Pattern[str], timeout: float, *, start: int = 0
     ) -> re.Match[str]:
         """`wait_for_line` for coroutines: polls without blocking the event loop."""
-        regex = re.compile(pattern) if isinstance(pattern, str) else pattern
+        regex = re.compile(pattern)
         deadline = time.monotonic() + timeout
-        while True:
-            match = regex.search(self.log_text(), start)
-            if match:
-                return match
-            self._check_alive(f"waiting for {regex.pattern!r}")
-            if time.monotonic() > deadline:
-                raise self._fail(f"did not log {regex.pattern!r} within {timeout:.0f} s")
+        # A log file has no event to wait on: polling is the mechanism.
+        while (match := self._line_or_none(regex, start, deadline, timeout)) is None:  # noqa: ASYNC110
             await asyncio.sleep(_POLL_S)
+        return match
 
     def wait_for_http(self, url: str, timeout: float, *, accept_status: int = 500) -> int:
         """Wait until `url` answers with a status below `accept_status`; return the status."""
