@@ -19,13 +19,18 @@ from devstack.ports import free_port
 from .load import SERVER_CPU
 
 ROOT = Path(__file__).resolve().parents[1]
-PEER_SOURCE = ROOT.parent / "shared" / "peers" / "node-token-server"
+PEER_SOURCE = Path(
+    os.environ.get("BENCH_PEER_SOURCE") or ROOT.parent / "shared" / "peers" / "node-token-server"
+)
 PEER_DIR = ROOT / ".bench" / "peer"
 
 
 def install_peer() -> Path:
     if not PEER_SOURCE.is_dir():
-        raise RuntimeError(f"benchmark peer not found at {PEER_SOURCE}")
+        raise RuntimeError(
+            f"benchmark peer not found at {PEER_SOURCE}: keep shared/ beside the repository "
+            "or set BENCH_PEER_SOURCE to the peer's folder"
+        )
     PEER_DIR.mkdir(parents=True, exist_ok=True)
     for name in ("package.json", "server.cjs"):
         target = PEER_DIR / name
