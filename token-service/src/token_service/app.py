@@ -39,11 +39,6 @@ def _provide_user_id(request: Request[Any, Any, Any]) -> UUID:
     return user_id_from(request)
 
 
-def _provide_token_issuer(state: State) -> TokenIssuer:
-    issuer: TokenIssuer = state.token_issuer
-    return issuer
-
-
 def _provide_evaluator(state: State) -> Evaluator:
     evaluator: Evaluator = state.evaluator
     return evaluator
@@ -97,7 +92,6 @@ def create_app(settings: Settings) -> Litestar:
             "db": Provide(provide_connection),
             "db_pool": Provide(provide_pool, sync_to_thread=False),
             "user_id": Provide(_provide_user_id, sync_to_thread=False),
-            "token_issuer": Provide(_provide_token_issuer, sync_to_thread=False),
             "evaluator": Provide(_provide_evaluator, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
