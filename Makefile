@@ -4,12 +4,13 @@ PY := .venv/bin/python
 UV := .venv/bin/uv
 LIVEKIT_VERSION := v1.13.5
 LIVEKIT_SERVER := .tools/bin/livekit-server
+CROWD := .tools/bin/crowd
 STAMP := .venv/.installed
 
 .DEFAULT_GOAL := help
 
 help: ## list the targets
-	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-16s %s\n", $$1, $$2}'
 
 $(STAMP): constraints.txt requirements.in */pyproject.toml
 	@test -x $(PY) || python3 -m venv .venv
@@ -32,8 +33,16 @@ $(LIVEKIT_SERVER):
 livekit-server: ## build livekit-server into .tools/bin (skipped when a livekit-server is on PATH or already built)
 	@command -v livekit-server >/dev/null || $(MAKE) $(LIVEKIT_SERVER)
 
-system-deps: ## Debian packages the end-to-end suite and benchmarks use (espeak-ng, sox, wrk)
-	@missing=""; for t in espeak-ng sox wrk; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+$(CROWD): bench/crowd/go.mod bench/crowd/go.sum $(filter-out %_test.go,$(wildcard bench/crowd/*.go))
+	@mkdir -p .tools/bin
+	cd bench/crowd && GOBIN=$(CURDIR)/.tools/bin go install .
+	@touch $(CROWD) # go install leaves an up-to-date binary untouched
+
+crowd: $(CROWD) ## build the Go load generator bench/crowd into .tools/bin (rebuilt when its sources change)
+
+system-deps: ## Debian packages the end-to-end suite and benchmarks use (espeak-ng, sox, wrk, opusenc)
+	@missing=""; for pair in espeak-ng:espeak-ng sox:sox wrk:wrk opusenc:opus-tools; do \
+	  command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null; \
@@ -45,7 +54,7 @@ TYPESCRIPT_VERSION := 7.0.2
 $(TSC):
 	npm install --no-package-lock --no-audit --no-fund --silent --prefix .tools/node typescript@$(TYPESCRIPT_VERSION)
 
-lint: install $(TSC) ## ruff check, ruff format --check, mypy --strict over every package, tsc --strict over the TypeScript export
+lint: install $(TSC) ## ruff, mypy --strict over every package, tsc --strict over the TypeScript export, gofmt and go vet over bench/crowd
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	@# One run per package: each has a tests/conftest.py, and mypy refuses two modules of one name.
@@ -53,11 +62,14 @@ lint: install $(TSC) ## ruff check, ruff format --check, mypy --strict over ever
 	  echo "mypy --strict $$pkg"; .venv/bin/mypy $$pkg/src $$pkg/tests; done
 	.venv/bin/mypy devstack/src tests bench
 	.venv/bin/mypy tests-e2e
+	@test -z "$$(gofmt -l bench/crowd)" || { echo "gofmt: bench/crowd needs formatting:"; gofmt -l bench/crowd; exit 1; }
+	cd bench/crowd && go vet ./...
 	$(TSC) --noEmit --strict --target es2022 --module nodenext --moduleResolution nodenext \
 	  contracts/tests/frontend_usage.ts
 
-unit: install system-deps livekit-server ## unit and service tests (real Postgres, real token service, real livekit-server for the worker, stub model)
+unit: install system-deps livekit-server ## unit and service tests (real Postgres, real token service, real livekit-server for the worker, stub model), go test of bench/crowd
 	.venv/bin/pytest tests contracts openai-stub token-service agent-service
+	cd bench/crowd && go test ./...
 
 e2e: install system-deps livekit-server ## the whole call for real: Postgres, livekit-server, stub, both services, trainee clients
 	.venv/bin/pytest tests-e2e
@@ -74,10 +86,10 @@ down: ## stop what `make up` or `make compose-up` started
 	-$(PY) -m devstack down
 	@if docker compose version >/dev/null 2>&1; then docker compose down; fi
 
-bench: install system-deps livekit-server ## benchmarks: prints a table, writes JSON under .bench/
+bench: install system-deps livekit-server crowd ## benchmarks: prints a table, writes JSON under .bench/
 	$(PY) -m bench
 
 export-contracts: install ## regenerate contracts/export (JSON Schema + TypeScript)
 	$(PY) -m training_contracts export
 
-.PHONY: help install lock system-deps livekit-server lint unit e2e test up compose-up down bench export-contracts
+.PHONY: help install lock system-deps livekit-server crowd lint unit e2e test up compose-up down bench export-contracts

@@ -1,7 +1,8 @@
 """`python -m bench [section ...]`: runs the benchmarks, prints a table, writes .bench/*.json.
 
 Sections: token, servers, mint, calls (join-to-ready, hang-up-to-stored, hang-up-to-evaluation),
-concurrency, bulk. Without arguments, all of them.
+concurrency (one worker, everything on both cores), dedicated (the worker alone on one core), bulk.
+Without arguments, all of them.
 """
 
 import argparse
@@ -45,12 +46,17 @@ def _concurrency() -> dict[str, Any]:
     return calls.run_concurrency()
 
 
+def _dedicated() -> dict[str, Any]:
+    return calls.run_dedicated()
+
+
 SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {
     "token": _token,
     "servers": _servers,
     "mint": _mint,
     "calls": _calls,
     "concurrency": _concurrency,
+    "dedicated": _dedicated,
     "bulk": _bulk,
 }
 

@@ -7,10 +7,10 @@ from pathlib import Path
 from devstack.postgres import postgres_server
 from devstack.token_service import TokenService, run_token_service
 
-from .load import pin_to_server_cpu
+from .load import SERVER_CPU, pin
 
 
-def _postmaster_pid(datadir: Path) -> int:
+def postmaster_pid(datadir: Path) -> int:
     return int((datadir / "postmaster.pid").read_text().splitlines()[0])
 
 
@@ -18,7 +18,7 @@ def _postmaster_pid(datadir: Path) -> int:
 def pinned_backend(env: dict[str, str] | None = None) -> Iterator[TokenService]:
     with postgres_server() as pg:
         # Backends fork from the postmaster after this, so they inherit its CPU.
-        pin_to_server_cpu(_postmaster_pid(pg.datadir))
+        pin(postmaster_pid(pg.datadir), SERVER_CPU)
         with run_token_service(pg.dsn(), env=env) as service:
-            pin_to_server_cpu(service.process.pid)
+            pin(service.process.pid, SERVER_CPU)
             yield service

@@ -2,14 +2,19 @@
 join -> `session.id`, hang-up -> transcript stored and -> evaluation 200, and N simultaneous calls
 on one agent worker.
 
-The trainees run in this process, on the same two cores as livekit-server and the worker, so the
-concurrency figures are for the worker sharing its machine with everything else: a lower bound.
+The concurrency steps' trainees are the Go crowd (bench/crowd, see crowd_runner). The steps run
+twice: with everything sharing the machine's two cores (the worker competes with livekit-server,
+the stub, the token service, Postgres and the trainees: a lower bound), and with the worker alone
+on one core and everything else on the other (what one core of a worker's own machine holds).
 """
 
 import asyncio
 import contextlib
+import os
 import statistics
+import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +26,10 @@ from devstack.stack import Stack
 from devstack.trainee import Trainee
 from training_contracts import ATTR_SESSION_ID, USER_ID_HEADER
 
+from .backend import postmaster_pid
+from .crowd_runner import run_crowd
+from .load import LOAD_CPU, SERVER_CPU, pin
+
 LINE = "Hello, you've reached the support line. My name is Sam. What's going on tonight?"
 STUB_SCRIPT: dict[str, Any] = {
     "user_transcripts": [LINE],
@@ -30,12 +39,14 @@ STUB_SCRIPT: dict[str, Any] = {
 JOIN_CALLS = 20
 HANGUP_CALLS = 8
 CONCURRENCY_STEPS = (5, 10, 15, 20, 25, 30, 35)
-REPLY_WAIT_S = 3.5
-"""End of speech -> hang-up in a concurrency step: turn detection (~0.5 s), the reply (1.2 s), margin.
-The step then checks that both the trainee's turn and the caller's reply were stored."""
+DEDICATED_STEPS = (4, 8, 12, 14, 16, 18, 20, 22, 24)
+"""Steps with the worker alone on one core: finer, since one core holds about half as many."""
+REPLY_STAY_S = 1.5
+"""How long a trainee of a concurrency step stays once the caller's reply starts: the reply is
+1.2 s long, so it is whole in the transcript the step then checks."""
 ARRIVALS_PER_S = 4.0
 """How fast a step's trainees join: a class logging in, not one instant. Every call of a step is
-live (both sides streaming audio) before any trainee speaks."""
+live (both sides streaming audio) before any trainee speaks; then all speak at once."""
 READY_WITHIN_S = 2.0
 POLL_S = 0.02
 
@@ -100,13 +111,10 @@ async def _call(
     user_id: str,
     clip: SpeechClip | None,
     name: str,
-    *,
-    all_in: asyncio.Barrier | None = None,
 ) -> CallResult:
-    """One call; with `all_in` (a concurrency step), the trainee speaks only once every call of the
-    step is live, and does not decode the caller's audio: it waits out the reply instead."""
+    """One call, on the Python SDK (the latency sections run one call at a time)."""
     started = time.monotonic()
-    trainee = await Trainee.join(stack.token_service_url, user_id, name=name, listen=all_in is None)
+    trainee = await Trainee.join(stack.token_service_url, user_id, name=name)
     try:
         session_id = await trainee.wait_for_session_id(timeout=30)
         seen = trainee.attribute_seen_at[ATTR_SESSION_ID]
@@ -119,13 +127,8 @@ async def _call(
         if clip is None:
             return result
         await trainee.wait_until_listening(timeout=30)
-        if all_in is not None:
-            await asyncio.wait_for(all_in.wait(), 60)
         said = await trainee.say(clip)
-        if all_in is None:
-            await trainee.wait_for_agent_reply(after=said, timeout=30, quiet=0.3)
-        else:
-            await asyncio.sleep(REPLY_WAIT_S)
+        await trainee.wait_for_agent_reply(after=said, timeout=30, quiet=0.3)
     finally:
         hung_up = await trainee.leave()
     if trainee.joined_at is not None:
@@ -199,75 +202,107 @@ class CpuMeter:
         return sum(last - self._first[pid] for pid, last in self._last.items())
 
 
-def _rss_mb(processes: list[psutil.Process]) -> float:
+def _pss_mb(processes: list[psutil.Process]) -> float:
+    """Memory of the processes, pages shared between them counted once (PSS).
+
+    Job processes are forked from one forkserver and share most of their pages with it and with
+    each other: adding up their RSS counts those pages once per process (about 155 MB per call,
+    where a call's own memory is about 40 MB)."""
     total = 0
     for process in processes:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            total += process.memory_info().rss
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            total += process.memory_full_info().pss
     return total / 2**20
+
+
+async def _stored_turns(http: httpx.AsyncClient, user_id: str, session_id: str) -> int:
+    """Turns stored for the call once its final batch is in (or whatever is there after 30 s)."""
+    headers = {USER_ID_HEADER: user_id}
+    deadline = time.monotonic() + 30
+    while True:
+        session = (await http.get(f"/api/sessions/{session_id}", headers=headers)).json()
+        if session["status"] == "completed" or time.monotonic() > deadline:
+            return len(session["turns"])
+        await asyncio.sleep(0.1)
 
 
 async def _step(stack: Stack, n: int, clip: SpeechClip) -> dict[str, Any]:
     assert stack.agent is not None
     worker_pid = stack.agent.process.pid
     users = [u["userId"] for u in stack.demo["users"]]
-    baseline_rss = _rss_mb(_tree(worker_pid))
+    baseline_mb = _pss_mb(_tree(worker_pid))
     cpu = CpuMeter(worker_pid)
-    peak_rss = baseline_rss
+    machine_before = psutil.cpu_times()
+    peak_mb = baseline_mb
     started = time.monotonic()
     sampling = True
 
     async def sample() -> None:
-        nonlocal peak_rss
+        nonlocal peak_mb
         while sampling:
-            peak_rss = max(peak_rss, _rss_mb(_tree(worker_pid)))
+            peak_mb = max(peak_mb, _pss_mb(_tree(worker_pid)))
             cpu.sample()
             await asyncio.sleep(1.0)
 
     sampler = asyncio.create_task(sample())
-    all_in = asyncio.Barrier(n)
-
-    async def arrive(i: int) -> CallResult:
-        await asyncio.sleep(i / ARRIVALS_PER_S)
-        try:
-            return await _call(stack, http, users[i % len(users)], clip, f"c{n}-{i}", all_in=all_in)
-        except BaseException:
-            await all_in.abort()  # the others must not wait for a call that failed
-            raise
-
-    async with httpx.AsyncClient(base_url=stack.token_service_url, timeout=30) as http:
-        outcomes = await asyncio.gather(*(arrive(i) for i in range(n)), return_exceptions=True)
-    sampling = False
-    await sampler
+    try:
+        crowd = await run_crowd(
+            stack.token_service_url,
+            users,
+            n,
+            clip,
+            arrivals_per_s=ARRIVALS_PER_S,
+            reply_stay_s=REPLY_STAY_S,
+        )
+    finally:
+        sampling = False
+        await sampler
     cpu.sample()
     elapsed = time.monotonic() - started
-    calls = [o for o in outcomes if isinstance(o, CallResult)]
-    failures = [repr(o) for o in outcomes if not isinstance(o, CallResult)]
+    machine_after = psutil.cpu_times()
+    machine_busy = sum(machine_after) - sum(machine_before)
+    machine_busy -= machine_after.idle - machine_before.idle
+    calls = [c for c in crowd.calls if c.ok]
+    async with httpx.AsyncClient(base_url=stack.token_service_url, timeout=30) as http:
+        turns = await asyncio.gather(
+            *(_stored_turns(http, users[c.i % len(users)], c.session_id) for c in calls)
+        )
     ready = [c.join_to_session_id_ms for c in calls]
+    heard = [c.agent_speech_packets_after_said for c in calls]
+    replies = [c.said_to_reply_ms for c in calls if c.said_to_reply_ms > 0]
     ok = (
-        not failures
+        not crowd.failures
         and all(ms <= READY_WITHIN_S * 1000 for ms in ready)
-        and all(c.turns >= 2 for c in calls)
+        and all(t >= 2 for t in turns)
+        and all(h > 0 for h in heard)
     )
+    live_s = sum(c.live_s for c in crowd.calls)
     return {
         "calls": n,
         "ok": ok,
-        "failures": failures[:3],
+        "failures": crowd.failures[:3],
+        "session_id_p50_ms": _percentiles(ready)["p50"] if ready else float("nan"),
         "session_id_p95_ms": _percentiles(ready)["p95"] if ready else float("nan"),
         "session_id_max_ms": max(ready) if ready else float("nan"),
-        "turns_stored_min": min((c.turns for c in calls), default=0),
+        "turns_stored_min": min(turns, default=0),
+        "caller_packets_heard_min": min(heard, default=0),
+        "said_to_reply_p50_ms": _percentiles(replies)["p50"] if replies else float("nan"),
+        "said_to_reply_p95_ms": _percentiles(replies)["p95"] if replies else float("nan"),
         # CPU seconds per second of a live call, over all calls of the step
-        "cpu_per_call_pct": 100 * cpu.seconds / max(sum(c.live_s for c in calls), 1e-9),
+        "cpu_per_call_pct": 100 * cpu.seconds / max(live_s, 1e-9),
         "worker_cpu_pct": 100 * cpu.seconds / elapsed,
-        "rss_per_call_mb": (peak_rss - baseline_rss) / n,
+        "trainees_cpu_pct": 100 * crowd.cpu_seconds / elapsed,
+        "machine_busy_pct": 100 * machine_busy / elapsed,
+        "others_cpu_pct": 100 * (machine_busy - cpu.seconds - crowd.cpu_seconds) / elapsed,
+        "memory_per_call_mb": (peak_mb - baseline_mb) / n,
         "seconds": elapsed,
     }
 
 
-async def _concurrency(stack: Stack) -> dict[str, Any]:
+async def _concurrency(stack: Stack, sizes: tuple[int, ...]) -> dict[str, Any]:
     clip = render_speech(LINE)
     steps = []
-    for n in CONCURRENCY_STEPS:
+    for n in sizes:
         step = await _step(stack, n, clip)
         steps.append(step)
         if not step["ok"]:
@@ -284,5 +319,45 @@ async def _concurrency(stack: Stack) -> dict[str, Any]:
 
 
 def run_concurrency() -> dict[str, Any]:
+    """Everything on both cores: the worker shares the machine with livekit-server, the stub, the
+    token service, Postgres and the trainees."""
     with _stack(CONCURRENCY_AGENT_ENV) as stack:
-        return asyncio.run(_concurrency(stack))
+        return asyncio.run(_concurrency(stack, CONCURRENCY_STEPS))
+
+
+def _pin_tree(pid: int, cpu: int) -> None:
+    for process in _tree(pid):
+        with contextlib.suppress(psutil.NoSuchProcess, subprocess.CalledProcessError):
+            pin(process.pid, cpu)
+
+
+@contextlib.contextmanager
+def _worker_on_its_own_core(stack: Stack) -> Iterator[None]:
+    """The worker alone on SERVER_CPU; every other process of the stack, this one and the trainees
+    it starts on LOAD_CPU. Job processes fork from the worker's forkserver, so they inherit it."""
+    assert stack.agent is not None
+    assert stack.token_service is not None
+    _pin_tree(stack.agent.process.pid, SERVER_CPU)
+    rest = [
+        stack.livekit.process.pid,
+        stack.token_service.process.pid,
+        postmaster_pid(stack.postgres.datadir),
+    ]
+    if stack.stub is not None:
+        rest.append(stack.stub.process.pid)
+    for pid in rest:
+        _pin_tree(pid, LOAD_CPU)
+    own = os.sched_getaffinity(0)
+    pin(os.getpid(), LOAD_CPU)  # this process only: the stack's processes are its children
+    try:
+        yield
+    finally:
+        for thread in psutil.Process().threads():
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(thread.id, own)
+
+
+def run_dedicated() -> dict[str, Any]:
+    """The worker alone on one core: what a core of a worker's own machine holds."""
+    with _stack(CONCURRENCY_AGENT_ENV) as stack, _worker_on_its_own_core(stack):
+        return {**asyncio.run(_concurrency(stack, DEDICATED_STEPS)), "worker_cores": 1}

@@ -75,8 +75,8 @@ def post_load(
     return parse_wrk(run.stdout)
 
 
-def pin_to_server_cpu(pid: int) -> None:
-    """Confine a running process, every thread of it, to SERVER_CPU."""
+def pin(pid: int, cpu: int) -> None:
+    """Confine a running process, every thread of it, to one CPU (its later children inherit it)."""
     subprocess.run(
-        ["taskset", "-a", "-p", "-c", str(SERVER_CPU), str(pid)], check=True, capture_output=True
+        ["taskset", "-a", "-p", "-c", str(cpu), str(pid)], check=True, capture_output=True
     )
