@@ -16,11 +16,13 @@ def default_spool_dir() -> Path:
     return Path(state_home) / "agent-service" / "spool"
 
 
-CALLS_PER_CPU = 7
-"""`make bench` (concurrency): a call costs the worker ~8% of a core and ~150 MB, and 10 calls at
-once on a 2-core machine shared with livekit-server, the model stub and the trainees all got their
-`session.id` within 2 s and stored every turn; 15 did not. 7 per CPU at LiveKit's 0.7 threshold
-takes up to 9 calls on such a machine."""
+CALLS_PER_CPU = 17
+"""`make bench` (dedicated): a call costs the worker 6-8% of a core and about 40 MB, and one core
+of its own held 16 calls at once, every `session.id` within 2 s and every turn stored; 18 did not.
+With every trainee speaking at the same moment, the caller's reply then took 1.4 s (p50), against
+0.5 s for a few calls; at 12 calls it took 0.9 s. 17 per CPU at LiveKit's 0.7 threshold stops
+taking calls at 12 per core: the reply stays under about a second in that worst case.
+"""
 
 
 class Settings(BaseSettings):
