@@ -1,7 +1,8 @@
 """`python -m bench [section ...]`: runs the benchmarks, prints a table, writes .bench/*.json.
 
 Sections: token, servers, mint, calls (join-to-ready, hang-up-to-stored, hang-up-to-evaluation),
-concurrency (one worker, everything on both cores), dedicated (the worker alone on one core), bulk.
+concurrency (one worker, everything on both cores), dedicated (the worker alone on one core), cost
+(CPU of a running call, listening and speaking), bulk.
 Without arguments, all of them.
 """
 
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import asgi_servers, calls, minting, token_endpoint, transcript_insert
+from . import asgi_servers, call_cost, calls, minting, token_endpoint, transcript_insert
 from .report import table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,6 +51,10 @@ def _dedicated() -> dict[str, Any]:
     return calls.run_dedicated()
 
 
+def _cost() -> dict[str, Any]:
+    return call_cost.run()
+
+
 SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {
     "token": _token,
     "servers": _servers,
@@ -57,6 +62,7 @@ SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {
     "calls": _calls,
     "concurrency": _concurrency,
     "dedicated": _dedicated,
+    "cost": _cost,
     "bulk": _bulk,
 }
 

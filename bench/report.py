@@ -87,6 +87,17 @@ def table(results: dict[str, Any]) -> str:
                     ]
                 )
             rows.append([f"largest N with every call ok, {where}", str(conc["largest_ok"]), ""])
+    if cost := results.get("cost"):
+        for phase in ("listening", "speaking"):
+            r = cost[phase]
+            native = ", ".join(f"{k} {v:.1f}" for k, v in list(r["native_threads_pct"].items())[:3])
+            rows.append(
+                [
+                    f"a running call, caller {phase} ({cost['calls']} calls)",
+                    f"{r['per_call_pct']:.1f}% of a core",
+                    f"Python {r['python_pct']:.1f}%, native {r['native_pct']:.1f}% ({native})",
+                ]
+            )
     if bulk := results.get("bulk"):
         rows.append(
             [

@@ -1,0 +1,125 @@
+"""What one call costs the worker once it runs: CPU per call while the caller listens and while it
+speaks, split between Python and libwebrtc's native threads.
+
+CALLS trainees join (the Go crowd) and, once all are live, talk for about 14 s without a pause the
+stub's turn detection would take for the end of a turn: the callers listen. Then each caller
+replies for REPLY_MS. Both phases are measured over a fixed window well inside them, from the
+CPU time of every thread of the worker's processes (/proc), so a call's start and end are not in
+the figures. The windows are placed from the step's own timing (arrivals at 4 per second, the
+trainee's clip length), with seconds of margin either side.
+
+Any environment variable the agent reads passes through, e.g.
+`LIVEKIT_AGENTS_LOOP_BLOCK_WARN_MS=100 python -m bench cost` shows the event-loop monitor's cost.
+"""
+
+import asyncio
+import contextlib
+import os
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from devstack.speech import render_speech
+from devstack.stack import Stack
+
+from .calls import ARRIVALS_PER_S, CONCURRENCY_AGENT_ENV, STUB_SCRIPT
+from .crowd_runner import run_crowd
+
+CALLS = 10
+REPLY_MS = 12_000
+MONOLOGUE = (
+    "Hi, this is Sam on the support line. I want you to know you can take all the time you need "
+    "tonight, there is no rush at all, and nothing you say will shock me, so whenever you feel "
+    "ready, just tell me in your own words what has been happening and what made you call."
+)
+WINDOW_S = 6.0
+MARGIN_S = 2.5
+PYTHON_THREAD = "python"
+"""The name Linux gives threads Python starts (and the main thread): the rest are native."""
+
+
+def _thread_cpu(pids: list[int]) -> dict[str, float]:
+    """CPU seconds so far per thread kind (Python, or the native thread's name), over `pids`."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    totals: dict[str, float] = defaultdict(float)
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                with contextlib.suppress(OSError):
+                    stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+                    name = stat[stat.index("(") + 1 : stat.rindex(")")]
+                    fields = stat[stat.rindex(")") + 2 :].split()
+                    totals[name] += (int(fields[11]) + int(fields[12])) / ticks
+    return totals
+
+
+def _worker_pids(stack: Stack) -> list[int]:
+    assert stack.agent is not None
+    root = psutil.Process(stack.agent.process.pid)
+    return [root.pid, *(child.pid for child in root.children(recursive=True))]
+
+
+async def _window(stack: Stack, seconds: float) -> dict[str, float]:
+    """Per thread kind, percent of a core per call over the next `seconds`."""
+    pids = _worker_pids(stack)
+    before, started = _thread_cpu(pids), time.monotonic()
+    await asyncio.sleep(seconds)
+    after, elapsed = _thread_cpu(pids), time.monotonic() - started
+    return {
+        name: 100 * (after[name] - before.get(name, 0.0)) / elapsed / CALLS
+        for name in after
+        if after[name] > before.get(name, 0.0)
+    }
+
+
+def _summary(per_thread: dict[str, float]) -> dict[str, Any]:
+    python = per_thread.get(PYTHON_THREAD, 0.0)
+    native = {k: v for k, v in per_thread.items() if k != PYTHON_THREAD}
+    return {
+        "per_call_pct": python + sum(native.values()),
+        "python_pct": python,
+        "native_pct": sum(native.values()),
+        "native_threads_pct": dict(sorted(native.items(), key=lambda kv: -kv[1])[:6]),
+    }
+
+
+async def _measure(stack: Stack) -> dict[str, Any]:
+    users = [u["userId"] for u in stack.demo["users"]]
+    clip = render_speech(MONOLOGUE)
+    clip_s = clip.duration
+    crowd = asyncio.create_task(
+        run_crowd(
+            stack.token_service_url,
+            users,
+            CALLS,
+            clip,
+            arrivals_per_s=ARRIVALS_PER_S,
+            reply_stay_s=REPLY_MS / 1000,
+        )
+    )
+    all_talking = CALLS / ARRIVALS_PER_S + 1.0  # the last arrival, its join and its agent ready
+    await asyncio.sleep(all_talking + MARGIN_S)
+    listening = await _window(stack, WINDOW_S)
+    # The callers reply once the monologue ends and the stub has heard 0.5 s of silence.
+    replies_start = all_talking + clip_s + 1.0
+    await asyncio.sleep(max(0.0, replies_start + MARGIN_S - (all_talking + MARGIN_S + WINDOW_S)))
+    speaking = await _window(stack, WINDOW_S)
+    run = await crowd
+    if run.failures:
+        raise RuntimeError(f"calls failed while measuring their cost: {run.failures[:3]}")
+    return {
+        "calls": CALLS,
+        "monologue_s": clip_s,
+        "reply_ms": REPLY_MS,
+        "listening": _summary(listening),
+        "speaking": _summary(speaking),
+    }
+
+
+def run() -> dict[str, Any]:
+    script = {**STUB_SCRIPT, "reply_ms": REPLY_MS}
+    with Stack(stub_script=script, agent_env=CONCURRENCY_AGENT_ENV) as stack:
+        return asyncio.run(_measure(stack))
