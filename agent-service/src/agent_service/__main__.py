@@ -48,10 +48,11 @@ def main(argv: list[str]) -> int:
     # The caller uses the Realtime model's own turn detection: the local VAD and end-of-turn
     # weights (about 250 MB per worker) need not be preloaded into the job processes' image.
     os.environ.setdefault("LIVEKIT_AGENTS_PRELOAD_LOCAL_INFERENCE", "0")
-    # livekit-agents' event-loop monitor wakes every job process 100 times a second (a heartbeat
-    # and a watchdog thread, every 20 ms): measured at about 2.5% of a core per call, a third of
-    # a call's whole cost on the worker. Calls here are I/O on one loop with no blocking work to
-    # catch; an operator who wants the stall reports sets a threshold (e.g. 100) explicitly.
+    # livekit-agents' event-loop monitor wakes every job process, warm idle ones included, 100
+    # times a second (a heartbeat and a watchdog thread, every 20 ms): 1.2% of a core per running
+    # call (`make bench` cost section), a fifth of what a listening call costs. Calls here are
+    # I/O on one loop with no blocking work to catch; an operator who wants the stall reports
+    # sets a threshold (LiveKit's default is 100) explicitly.
     os.environ.setdefault("LIVEKIT_AGENTS_LOOP_BLOCK_WARN_MS", "0")
 
     # Imported only now: livekit-agents takes seconds to import, and a configuration error
