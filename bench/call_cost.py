@@ -20,12 +20,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from devstack.speech import render_speech
 from devstack.stack import Stack
 
-from .calls import ARRIVALS_PER_S, CONCURRENCY_AGENT_ENV, STUB_SCRIPT
+from .calls import ARRIVALS_PER_S, CONCURRENCY_AGENT_ENV, STUB_SCRIPT, process_tree
 from .crowd_runner import run_crowd
 
 CALLS = 10
@@ -58,8 +56,7 @@ def _thread_cpu(pids: list[int]) -> dict[str, float]:
 
 def _worker_pids(stack: Stack) -> list[int]:
     assert stack.agent is not None
-    root = psutil.Process(stack.agent.process.pid)
-    return [root.pid, *(child.pid for child in root.children(recursive=True))]
+    return [process.pid for process in process_tree(stack.agent.process.pid)]
 
 
 async def _window(stack: Stack, seconds: float) -> dict[str, float]:

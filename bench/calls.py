@@ -174,7 +174,7 @@ def run_latency() -> dict[str, Any]:
         return asyncio.run(_latency(stack))
 
 
-def _tree(pid: int) -> list[psutil.Process]:
+def process_tree(pid: int) -> list[psutil.Process]:
     root = psutil.Process(pid)
     return [root, *root.children(recursive=True)]
 
@@ -190,7 +190,7 @@ class CpuMeter:
         self.sample(baseline=True)
 
     def sample(self, *, baseline: bool = False) -> None:
-        for process in _tree(self._root):
+        for process in process_tree(self._root):
             with contextlib.suppress(psutil.NoSuchProcess):
                 times = process.cpu_times()
                 used = times.user + times.system
@@ -230,7 +230,7 @@ async def _step(stack: Stack, n: int, clip: SpeechClip) -> dict[str, Any]:
     assert stack.agent is not None
     worker_pid = stack.agent.process.pid
     users = [u["userId"] for u in stack.demo["users"]]
-    baseline_mb = _pss_mb(_tree(worker_pid))
+    baseline_mb = _pss_mb(process_tree(worker_pid))
     cpu = CpuMeter(worker_pid)
     machine_before = psutil.cpu_times()
     peak_mb = baseline_mb
@@ -240,7 +240,7 @@ async def _step(stack: Stack, n: int, clip: SpeechClip) -> dict[str, Any]:
     async def sample() -> None:
         nonlocal peak_mb
         while sampling:
-            peak_mb = max(peak_mb, _pss_mb(_tree(worker_pid)))
+            peak_mb = max(peak_mb, _pss_mb(process_tree(worker_pid)))
             cpu.sample()
             await asyncio.sleep(1.0)
 
@@ -326,7 +326,7 @@ def run_concurrency() -> dict[str, Any]:
 
 
 def _pin_tree(pid: int, cpu: int) -> None:
-    for process in _tree(pid):
+    for process in process_tree(pid):
         with contextlib.suppress(psutil.NoSuchProcess, subprocess.CalledProcessError):
             pin(process.pid, cpu)
 
