@@ -74,9 +74,6 @@ class CallResult:
     """From asking the token service for a token (the trainee's click) to `session.id`."""
     hangup_to_transcript_ms: float | None = None
     hangup_to_evaluation_ms: float | None = None
-    turns: int = 0
-    live_s: float = 0.0
-    """From the trainee being in the room to hanging up."""
 
 
 async def _poll(
@@ -131,14 +128,8 @@ async def _call(
         await trainee.wait_for_agent_reply(after=said, timeout=30, quiet=0.3)
     finally:
         hung_up = await trainee.leave()
-    if trainee.joined_at is not None:
-        result.live_s = hung_up - trainee.joined_at
     stored_ms, evaluated_ms = await _poll(http, user_id, session_id, hung_up)
     result.hangup_to_transcript_ms, result.hangup_to_evaluation_ms = stored_ms, evaluated_ms
-    session = (
-        await http.get(f"/api/sessions/{session_id}", headers={USER_ID_HEADER: user_id})
-    ).json()
-    result.turns = len(session["turns"])
     return result
 
 
@@ -270,11 +261,11 @@ async def _step(stack: Stack, n: int, clip: SpeechClip) -> dict[str, Any]:
     ready = [c.join_to_session_id_ms for c in calls]
     heard = [c.agent_speech_packets_after_said for c in calls]
     replies = [c.said_to_reply_ms for c in calls if c.said_to_reply_ms > 0]
+    # a call whose caller never replied is among the crowd's failures
     ok = (
         not crowd.failures
         and all(ms <= READY_WITHIN_S * 1000 for ms in ready)
         and all(t >= 2 for t in turns)
-        and all(h > 0 for h in heard)
     )
     live_s = sum(c.live_s for c in crowd.calls)
     return {
@@ -360,4 +351,4 @@ def _worker_on_its_own_core(stack: Stack) -> Iterator[None]:
 def run_dedicated() -> dict[str, Any]:
     """The worker alone on one core: what a core of a worker's own machine holds."""
     with _stack(CONCURRENCY_AGENT_ENV) as stack, _worker_on_its_own_core(stack):
-        return {**asyncio.run(_concurrency(stack, DEDICATED_STEPS)), "worker_cores": 1}
+        return asyncio.run(_concurrency(stack, DEDICATED_STEPS))

@@ -133,12 +133,8 @@ class Trainee:
         is_agent: Callable[[rtc.RemoteParticipant], bool] = _is_agent,
         energy_threshold: float = ENERGY_THRESHOLD,
         name: str = "trainee",
-        listen: bool = True,
     ) -> None:
-        """`listen=False` leaves the caller's audio undecoded (the SFU still sends it): a load
-        generator then spends its CPU on what the worker sees, not on playing audio back."""
         self.name = name
-        self._listen_to_agent = listen
         self.room = rtc.Room()
         self._is_agent = is_agent
         self.token: TokenResponse | None = None
@@ -174,13 +170,12 @@ class Trainee:
         assignment_id: str | None = None,
         scenario_id: str | None = None,
         name: str = "trainee",
-        listen: bool = True,
     ) -> Trainee:
         """Ask the token service for a token and join the room it names."""
         token = await fetch_token(
             token_service_url, user_id, assignment_id=assignment_id, scenario_id=scenario_id
         )
-        trainee = cls(name=name, listen=listen)
+        trainee = cls(name=name)
         trainee.token = token
         try:
             await trainee.connect(token.server_url, token.token)
@@ -292,11 +287,7 @@ class Trainee:
         publication: rtc.RemoteTrackPublication,
         participant: rtc.RemoteParticipant,
     ) -> None:
-        if (
-            not self._listen_to_agent
-            or track.kind != rtc.TrackKind.KIND_AUDIO
-            or not self._is_agent(participant)
-        ):
+        if track.kind != rtc.TrackKind.KIND_AUDIO or not self._is_agent(participant):
             return
         task = asyncio.create_task(self._listen(track), name=f"{self.name}-listen")
         self._tasks.add(task)
