@@ -10,6 +10,9 @@ export const INTERNAL_KEY_HEADER = "X-Internal-Service-Key" as const;
 export const ROOM_NAME_PREFIX = "training-" as const;
 export const MAX_TURNS_PER_BATCH = 5000 as const;
 export const MAX_TURN_CONTENT_CHARS = 20000 as const;
+export const TOKEN_PATH = "/api/livekit/token" as const;
+export const SESSION_PATH = "/api/sessions/{session_id}" as const;
+export const EVALUATION_PATH = "/api/sessions/{session_id}/evaluation" as const;
 
 /** Keys of the agent participant's attributes, as the migration plan's AGENT_ATTRS. */
 export const AGENT_ATTRS = { SESSION_ID: ATTR_SESSION_ID, ERROR: ATTR_ERROR } as const;

@@ -42,3 +42,9 @@ def test_bad_metadata_names_the_problem(raw: str, code: AgentErrorCode, words: s
         decode_dispatch(raw)
     assert caught.value.code is code
     assert words in caught.value.message
+
+
+def test_a_newer_version_is_named_even_when_its_shape_differs() -> None:
+    with pytest.raises(ContractError) as caught:
+        decode_dispatch('{"version":2,"learnerId":"someone"}')
+    assert caught.value.code is AgentErrorCode.UNSUPPORTED_VERSION

@@ -7,6 +7,7 @@ import msgspec
 
 from .attributes import AgentErrorCode
 from .errors import ContractError
+from .wire import WireStruct
 
 AGENT_NAME: Final = "training-agent"
 """The token service dispatches this name; the worker registers under it. Nothing else may spell it."""
@@ -15,13 +16,7 @@ DISPATCH_VERSION: Final = 1
 
 
 class AgentDispatchMetadata(
-    msgspec.Struct,
-    frozen=True,
-    kw_only=True,
-    rename="camel",
-    omit_defaults=True,
-    tag_field="version",
-    tag=DISPATCH_VERSION,
+    WireStruct, frozen=True, kw_only=True, tag_field="version", tag=DISPATCH_VERSION
 ):
     """`{"version":1,"userId":"…","assignmentId":"…","scenarioId":"…"}`; absent ids are omitted.
 
@@ -33,7 +28,14 @@ class AgentDispatchMetadata(
     scenario_id: UUID | None = None
 
 
+class _Versioned(msgspec.Struct):
+    """Only the version, read before the rest so a newer shape is named as such, not as invalid."""
+
+    version: int = DISPATCH_VERSION
+
+
 _encoder = msgspec.json.Encoder()
+_version_decoder = msgspec.json.Decoder(_Versioned)
 _decoder = msgspec.json.Decoder(AgentDispatchMetadata)
 
 
@@ -46,17 +48,23 @@ def decode_dispatch(raw: str | bytes) -> AgentDispatchMetadata:
     if not raw:
         raise ContractError(AgentErrorCode.INVALID_METADATA, "job metadata is empty")
     try:
-        return _decoder.decode(raw)
-    except msgspec.ValidationError as exc:
-        if str(exc).endswith("at `$.version`"):
-            raise ContractError(
-                AgentErrorCode.UNSUPPORTED_VERSION,
-                f"dispatch metadata version is not {DISPATCH_VERSION}: {exc}",
-            ) from exc
-        raise ContractError(
-            AgentErrorCode.INVALID_METADATA, f"invalid dispatch metadata: {exc}"
-        ) from exc
+        version = _version_decoder.decode(raw).version
+    except msgspec.ValidationError:
+        version = (
+            DISPATCH_VERSION  # not an object, or a version that is not a number: invalid below
+        )
     except msgspec.DecodeError as exc:
         raise ContractError(
             AgentErrorCode.INVALID_METADATA, f"dispatch metadata is not JSON: {exc}"
+        ) from exc
+    if version != DISPATCH_VERSION:
+        raise ContractError(
+            AgentErrorCode.UNSUPPORTED_VERSION,
+            f"dispatch metadata version {version} is not {DISPATCH_VERSION}",
+        )
+    try:
+        return _decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise ContractError(
+            AgentErrorCode.INVALID_METADATA, f"invalid dispatch metadata: {exc}"
         ) from exc

@@ -13,7 +13,7 @@ from typing import Final
 import msgspec
 from msgspec import inspect
 
-from . import attributes, dispatch, internal_api, public_api
+from . import attributes, dispatch, internal_api, paths, public_api
 
 WIRE_TYPES: Final[tuple[type[msgspec.Struct], ...]] = (
     dispatch.AgentDispatchMetadata,
@@ -50,6 +50,9 @@ CONSTANTS: Final[dict[str, str | int]] = {
     "ROOM_NAME_PREFIX": public_api.ROOM_NAME_PREFIX,
     "MAX_TURNS_PER_BATCH": internal_api.MAX_TURNS_PER_BATCH,
     "MAX_TURN_CONTENT_CHARS": internal_api.MAX_TURN_CONTENT_CHARS,
+    "TOKEN_PATH": paths.TOKEN_PATH,
+    "SESSION_PATH": paths.SESSION_PATH,
+    "EVALUATION_PATH": paths.EVALUATION_PATH,
 }
 
 SCHEMA_FILE: Final = "training-contracts.schema.json"

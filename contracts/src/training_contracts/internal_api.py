@@ -6,6 +6,8 @@ from uuid import UUID
 
 import msgspec
 
+from .wire import WireStruct
+
 INTERNAL_KEY_HEADER: Final = "X-Internal-Service-Key"
 
 MAX_TURNS_PER_BATCH: Final = 5000
@@ -29,9 +31,7 @@ PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
 TurnContent = Annotated[str, msgspec.Meta(max_length=MAX_TURN_CONTENT_CHARS)]
 
 
-class CreateSessionRequest(
-    msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True
-):
+class CreateSessionRequest(WireStruct, frozen=True, kw_only=True):
     """POST /api/internal/sessions"""
 
     type: SessionType
@@ -40,14 +40,14 @@ class CreateSessionRequest(
     scenario_id: UUID | None = None
 
 
-class CreateSessionResponse(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+class CreateSessionResponse(WireStruct, frozen=True, kw_only=True):
     """A repeated call for the same assignment returns the same session with `attempt` + 1."""
 
     session_id: UUID
     attempt: int
 
 
-class TranscriptTurn(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+class TranscriptTurn(WireStruct, frozen=True, kw_only=True):
     """One final turn. (session, attemptNumber, turnOrder) identifies it; re-sending it is a no-op."""
 
     role: Role
@@ -57,9 +57,7 @@ class TranscriptTurn(msgspec.Struct, frozen=True, kw_only=True, rename="camel", 
     interrupted: bool = False
 
 
-class TranscriptBatch(
-    msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True
-):
+class TranscriptBatch(WireStruct, frozen=True, kw_only=True):
     """POST /api/internal/sessions/{id}/transcript. A missing attemptNumber means the current attempt.
 
     The agent sends batches as the call goes and one with `final: true` when the call has ended;
@@ -70,14 +68,14 @@ class TranscriptBatch(
     final: bool = False
 
 
-class TranscriptAck(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+class TranscriptAck(WireStruct, frozen=True, kw_only=True):
     """`stored` counts the turns that were new; a fully re-sent batch answers `stored: 0`."""
 
     received: int
     stored: int
 
 
-class ScenarioResponse(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+class ScenarioResponse(WireStruct, frozen=True, kw_only=True):
     """GET /api/internal/scenarios/{id}"""
 
     id: UUID

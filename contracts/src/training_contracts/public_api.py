@@ -8,25 +8,26 @@ from uuid import UUID
 import msgspec
 
 from .internal_api import Role, SessionType
+from .wire import WireStruct
 
 USER_ID_HEADER: Final = "x-user-id"
 ROOM_NAME_PREFIX: Final = "training-"
 
 
-class TokenRequest(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+class TokenRequest(WireStruct, frozen=True, kw_only=True):
     """POST /api/livekit/token; an empty body `{}` asks for free practice."""
 
     assignment_id: UUID | None = None
     scenario_id: UUID | None = None
 
 
-class TokenResponse(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+class TokenResponse(WireStruct, frozen=True, kw_only=True):
     token: str
     server_url: str
     room_name: str
 
 
-class TurnView(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+class TurnView(WireStruct, frozen=True, kw_only=True):
     role: Role
     content: str
     turn_order: int
@@ -34,7 +35,7 @@ class TurnView(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     interrupted: bool
 
 
-class SessionView(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+class SessionView(WireStruct, frozen=True, kw_only=True):
     """GET /api/sessions/{id}: turns of every attempt, ordered by attempt then turn order."""
 
     id: UUID
@@ -51,14 +52,14 @@ class SessionView(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omi
 Score = Annotated[int, msgspec.Meta(ge=0, le=100)]
 
 
-class Observation(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+class Observation(WireStruct, frozen=True, kw_only=True):
     """One strength or improvement, tied to the transcript turns it is about."""
 
     point: str
     turn_orders: list[int]
 
 
-class Evaluation(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+class Evaluation(WireStruct, frozen=True, kw_only=True):
     """POST /api/sessions/{id}/evaluation: feedback on the session's current attempt."""
 
     session_id: UUID
@@ -71,12 +72,12 @@ class Evaluation(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     created_at: datetime
 
 
-class ErrorDetail(msgspec.Struct, frozen=True, kw_only=True):
+class ErrorDetail(WireStruct, frozen=True, kw_only=True):
     code: str
     message: str
 
 
-class ErrorBody(msgspec.Struct, frozen=True, kw_only=True):
+class ErrorBody(WireStruct, frozen=True, kw_only=True):
     """Every non-2xx answer of both services' HTTP APIs: `{"error":{"code":"…","message":"…"}}`."""
 
     error: ErrorDetail

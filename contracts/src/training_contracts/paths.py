@@ -1,0 +1,24 @@
+"""The token service's REST paths, spelled once for the service and for every client of it.
+
+Path parameters are written `{name}`; `fill` puts values in. Every parameter is a UUID.
+"""
+
+from typing import Final
+from uuid import UUID
+
+TOKEN_PATH: Final = "/api/livekit/token"  # noqa: S105 - a path, not a secret
+SESSION_PATH: Final = "/api/sessions/{session_id}"
+EVALUATION_PATH: Final = "/api/sessions/{session_id}/evaluation"
+
+INTERNAL_SESSIONS_PATH: Final = "/api/internal/sessions"
+INTERNAL_TRANSCRIPT_PATH: Final = "/api/internal/sessions/{session_id}/transcript"
+INTERNAL_SCENARIO_PATH: Final = "/api/internal/scenarios/{scenario_id}"
+
+HEALTH_PATH: Final = "/healthz"
+READY_PATH: Final = "/readyz"
+OPENAPI_PATH: Final = "/schema/openapi.json"
+
+
+def fill(path: str, **params: UUID | str) -> str:
+    """`fill(SESSION_PATH, session_id=sid)` -> `/api/sessions/1b9e…`."""
+    return path.format(**{name: str(value) for name, value in params.items()})
