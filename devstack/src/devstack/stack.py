@@ -133,12 +133,10 @@ class Stack:
 
     def _foundation(self) -> dict[str, Callable[[], object]]:
         """What the services need, none of it needing anything else."""
-        starts: dict[str, Callable[[], object]] = {
-            "postgres": self._start_postgres,
-            "livekit-server": self._start_livekit,
-        }
+        starts: dict[str, Callable[[], object]] = {"postgres": self._start_postgres}
         if self.use_stub:
             starts["openai-stub"] = self._start_stub
+        starts["livekit-server"] = self._start_livekit
         return starts
 
     def _start_postgres(self) -> None:
