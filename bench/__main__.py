@@ -7,67 +7,44 @@ Without arguments, all of them.
 """
 
 import argparse
-import json
 import os
 import platform
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import asgi_servers, call_cost, calls, minting, token_endpoint, transcript_insert
-from .report import table
+import msgspec
+
+from . import (
+    asgi_servers,
+    call_cost,
+    calls,
+    concurrency,
+    minting,
+    report,
+    token_endpoint,
+    transcript_insert,
+)
+from .report import Machine, Section, table
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / ".bench"
 
-
-def _token() -> dict[str, Any]:
-    return token_endpoint.run()
-
-
-def _servers() -> dict[str, Any]:
-    return asgi_servers.run()
-
-
-def _mint() -> dict[str, Any]:
-    return dict(minting.run())
-
-
-def _bulk() -> dict[str, Any]:
-    return transcript_insert.run()
-
-
-def _calls() -> dict[str, Any]:
-    return calls.run_latency()
-
-
-def _concurrency() -> dict[str, Any]:
-    return calls.run_concurrency()
-
-
-def _dedicated() -> dict[str, Any]:
-    return calls.run_dedicated()
-
-
-def _cost() -> dict[str, Any]:
-    return call_cost.run()
-
-
-SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {
-    "token": _token,
-    "servers": _servers,
-    "mint": _mint,
-    "calls": _calls,
-    "concurrency": _concurrency,
-    "dedicated": _dedicated,
-    "cost": _cost,
-    "bulk": _bulk,
+SECTIONS: dict[str, Section[Any]] = {
+    "token": Section(token_endpoint.run, report.token_rows),
+    "servers": Section(asgi_servers.run, report.servers_rows),
+    "mint": Section(minting.run, report.mint_rows),
+    "calls": Section(calls.run, report.latency_rows),
+    "concurrency": Section(concurrency.run_shared, report.concurrency_rows),
+    "dedicated": Section(concurrency.run_dedicated, report.concurrency_rows),
+    "cost": Section(call_cost.run, report.cost_rows),
+    "bulk": Section(transcript_insert.run, report.bulk_rows),
 }
+"""In the order they run and are reported."""
 
 
-def machine() -> dict[str, Any]:
+def machine() -> Machine:
     cpu = "unknown"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -76,12 +53,22 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
+    return Machine(
+        cpu=cpu,
+        cores=os.cpu_count(),
+        python=platform.python_version(),
+        platform=platform.platform(),
+    )
+
+
+def _write(results: dict[str, object]) -> Path:
+    """The results as JSON, stamped and as latest.json."""
+    OUT_DIR.mkdir(exist_ok=True)
+    path = OUT_DIR / f"results-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    text = msgspec.json.format(msgspec.json.encode(results), indent=2)
+    path.write_bytes(text)
+    (OUT_DIR / "latest.json").write_bytes(text)
+    return path
 
 
 def main() -> int:
@@ -91,19 +78,18 @@ def main() -> int:
     unknown = set(args.sections) - set(SECTIONS)
     if unknown:
         parser.error(f"unknown sections {sorted(unknown)}; choose from {', '.join(SECTIONS)}")
-    results: dict[str, Any] = {"machine": machine(), "started_at": time.time()}
-    for name in args.sections or list(SECTIONS):
+    chosen = [name for name in SECTIONS if not args.sections or name in args.sections]
+    on = machine()
+    results: dict[str, Any] = {}
+    started_at = time.time()
+    for name in chosen:
         print(f"bench: {name} …", file=sys.stderr, flush=True)
         started = time.perf_counter()
-        results[name] = SECTIONS[name]()
+        results[name] = SECTIONS[name].run()
         print(f"bench: {name} done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    OUT_DIR.mkdir(exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    text = json.dumps(results, indent=2)
-    (OUT_DIR / f"results-{stamp}.json").write_text(text)
-    (OUT_DIR / "latest.json").write_text(text)
-    print(table(results))
-    print(f"\nJSON: {OUT_DIR / f'results-{stamp}.json'}")
+    path = _write({"machine": on, "started_at": started_at, **results})
+    print(table(on, ((SECTIONS[name], result) for name, result in results.items())))
+    print(f"\nJSON: {path}")
     return 0
 
 

@@ -1,19 +1,19 @@
 """Which ASGI server runs the token service: the same app (token_service.asgi:served_app) under
 each candidate, one process on one core, the free-practice token path under the same wrk load."""
 
-import os
 import sys
 import tempfile
-from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
+import msgspec
+
+from devstack.environment import token_service_env
 from devstack.ports import free_port
 from devstack.postgres import postgres_server
 from devstack.processes import ManagedProcess
-from devstack.token_service import DEFAULT_ENV
+from training_contracts import HEALTH_PATH, TOKEN_PATH, USER_ID_HEADER
 
-from .load import SERVER_CPU, post_load
+from .load import SERVER_CPU, LoadResult, post_load
 
 BIN = Path(sys.executable).parent
 FACTORY = "token_service.asgi:served_app"
@@ -34,26 +34,29 @@ def _servers(port: int) -> dict[str, list[str]]:
     }  # fmt: skip
 
 
-def run(seconds: int = 8) -> dict[str, Any]:
-    results: dict[str, Any] = {}
+class ServersResult(msgspec.Struct):
+    loads: dict[str, LoadResult]
+    """By server."""
+
+
+def run(seconds: int = 8) -> ServersResult:
+    loads: dict[str, LoadResult] = {}
     with postgres_server() as pg, tempfile.TemporaryDirectory() as logs:
-        env = {**DEFAULT_ENV, "DATABASE_URL": pg.dsn(), "DB_POOL_MIN": "1"}
-        for name, argv in _servers(port := free_port()).items():
+        port = free_port()
+        env = token_service_env(pg.dsn(), port, {"DB_POOL_MIN": "1"})
+        url = f"http://127.0.0.1:{port}"
+        for name, argv in _servers(port).items():
             process = ManagedProcess(
                 name.split()[0],
                 ["taskset", "-c", str(SERVER_CPU), *argv],
                 log_path=Path(logs) / "server.log",
-                env={**os.environ, **env},
+                env=env,
             )
             try:
-                process.wait_for_http(f"http://127.0.0.1:{port}/healthz", 30, accept_status=300)
-                load = post_load(
-                    f"http://127.0.0.1:{port}/api/livekit/token",
-                    "{}",
-                    {"x-user-id": USER},
-                    seconds=seconds,
+                process.wait_for_http(url + HEALTH_PATH, 30, accept_status=300)
+                loads[name] = post_load(
+                    url + TOKEN_PATH, "{}", {USER_ID_HEADER: USER}, seconds=seconds
                 )
-                results[name] = asdict(load)
             finally:
                 process.terminate()
-    return results
+    return ServersResult(loads)

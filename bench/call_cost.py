@@ -1,12 +1,12 @@
 """What one call costs the worker once it runs: CPU per call while the caller listens and while it
 speaks, split between Python and libwebrtc's native threads.
 
-CALLS trainees join (the Go crowd) and, once all are live, talk for about 14 s without a pause the
+CALLS trainees join (the Go crowd) and, once all are live, talk (MONOLOGUE) without a pause the
 stub's turn detection would take for the end of a turn: the callers listen. Then each caller
 replies for REPLY_MS. Both phases are measured over a fixed window well inside them, from the
 CPU time of every thread of the worker's processes (/proc), so a call's start and end are not in
-the figures. The windows are placed from the step's own timing (arrivals at 4 per second, the
-trainee's clip length), with seconds of margin either side.
+the figures. The windows are placed from the step's own timing (ARRIVALS_PER_S, the trainee's
+clip length), with MARGIN_S either side.
 
 Any environment variable the agent reads passes through, e.g.
 `LIVEKIT_AGENTS_LOOP_BLOCK_WARN_MS=100 python -m bench cost` shows the event-loop monitor's cost.
@@ -18,13 +18,16 @@ import os
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+
+import msgspec
 
 from devstack.speech import render_speech
 from devstack.stack import Stack
 
-from .calls import ARRIVALS_PER_S, CONCURRENCY_AGENT_ENV, STUB_SCRIPT, process_tree
+from .call_stack import call_stack
+from .concurrency import ARRIVALS_PER_S
 from .crowd_runner import run_crowd
+from .worker_usage import process_tree
 
 CALLS = 10
 REPLY_MS = 12_000
@@ -72,18 +75,36 @@ async def _window(stack: Stack, seconds: float) -> dict[str, float]:
     }
 
 
-def _summary(per_thread: dict[str, float]) -> dict[str, Any]:
-    python = per_thread.get(PYTHON_THREAD, 0.0)
-    native = {k: v for k, v in per_thread.items() if k != PYTHON_THREAD}
-    return {
-        "per_call_pct": python + sum(native.values()),
-        "python_pct": python,
-        "native_pct": sum(native.values()),
-        "native_threads_pct": dict(sorted(native.items(), key=lambda kv: -kv[1])[:6]),
-    }
+class PhaseCost(msgspec.Struct):
+    """Percent of a core per call."""
+
+    per_call_pct: float
+    python_pct: float
+    native_pct: float
+    native_threads_pct: dict[str, float]
+    """The busiest native threads by name, busiest first."""
+
+    @classmethod
+    def of(cls, per_thread: dict[str, float]) -> "PhaseCost":
+        python = per_thread.get(PYTHON_THREAD, 0.0)
+        native = {k: v for k, v in per_thread.items() if k != PYTHON_THREAD}
+        return cls(
+            per_call_pct=python + sum(native.values()),
+            python_pct=python,
+            native_pct=sum(native.values()),
+            native_threads_pct=dict(sorted(native.items(), key=lambda kv: -kv[1])[:6]),
+        )
 
 
-async def _measure(stack: Stack) -> dict[str, Any]:
+class CostResult(msgspec.Struct):
+    calls: int
+    monologue_s: float
+    reply_ms: int
+    listening: PhaseCost
+    speaking: PhaseCost
+
+
+async def _measure(stack: Stack) -> CostResult:
     users = [u["userId"] for u in stack.demo["users"]]
     clip = render_speech(MONOLOGUE)
     clip_s = clip.duration
@@ -107,16 +128,15 @@ async def _measure(stack: Stack) -> dict[str, Any]:
     run = await crowd
     if run.failures:
         raise RuntimeError(f"calls failed while measuring their cost: {run.failures[:3]}")
-    return {
-        "calls": CALLS,
-        "monologue_s": clip_s,
-        "reply_ms": REPLY_MS,
-        "listening": _summary(listening),
-        "speaking": _summary(speaking),
-    }
+    return CostResult(
+        calls=CALLS,
+        monologue_s=clip_s,
+        reply_ms=REPLY_MS,
+        listening=PhaseCost.of(listening),
+        speaking=PhaseCost.of(speaking),
+    )
 
 
-def run() -> dict[str, Any]:
-    script = {**STUB_SCRIPT, "reply_ms": REPLY_MS}
-    with Stack(stub_script=script, agent_env=CONCURRENCY_AGENT_ENV) as stack:
+def run() -> CostResult:
+    with call_stack(many_calls=True, reply_ms=REPLY_MS) as stack:
         return asyncio.run(_measure(stack))

@@ -1,10 +1,10 @@
 """Runs the Go crowd of trainees (bench/crowd) for a concurrency step.
 
-The LiveKit Python SDK costs about 9% of a core per trainee (Opus encoding and frame loops), on
-the same two cores as the worker it measures. A real trainee is a browser on another computer, so
-the step's trainees are `crowd`: LiveKit's Go SDK sending pre-encoded Opus and counting the
-caller's packets without decoding them, about 1% of a core per call. The worker sees the same
-thing either way: an Opus microphone track, continuous, with speech in it.
+A trainee on the LiveKit Python SDK costs a good part of a core (Opus encoding and frame loops),
+on the same two cores as the worker it measures. A real trainee is a browser on another computer,
+so the step's trainees are `crowd`: LiveKit's Go SDK sending pre-encoded Opus and counting the
+caller's packets without decoding them, a small fraction of that. The worker sees the same thing
+either way: an Opus microphone track, continuous, with speech in it.
 """
 
 import asyncio

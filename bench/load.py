@@ -3,15 +3,15 @@
 import re
 import subprocess
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 SERVER_CPU = 0
 LOAD_CPU = 1
 
 
-@dataclass(frozen=True)
-class LoadResult:
+class LoadResult(msgspec.Struct, frozen=True):
     requests_per_s: float
     p50_ms: float
     p99_ms: float

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from uuid import UUID
 
+import msgspec
 from livekit import api
 
 from token_service.tokens.minting import TokenMinter
@@ -46,17 +47,29 @@ def tokens_per_second(fn: Callable[[], object], number: int) -> float:
     return number / best
 
 
-def run() -> dict[str, float]:
+class MintResult(msgspec.Struct):
+    """The best of five timed repeats, for each signer."""
+
+    ours_tokens_per_s: float
+    livekit_api_tokens_per_s: float
+    ours_us_per_token: float
+    """The same figure as time per token, as the next."""
+    livekit_api_us_per_token: float
+    speedup: float
+    """Ours over livekit-api's, in tokens per second."""
+
+
+def run() -> MintResult:
     metadata = encode_dispatch(AgentDispatchMetadata(user_id=UUID(USER)))
     minter = TokenMinter(KEY, SECRET)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ours = tokens_per_second(lambda: minter.mint(USER, ROOM, metadata), 20_000)
         theirs = tokens_per_second(lambda: _livekit_api_token(metadata), 2_000)
-    return {
-        "ours_tokens_per_s": ours,
-        "livekit_api_tokens_per_s": theirs,
-        "ours_us_per_token": 1e6 / ours,
-        "livekit_api_us_per_token": 1e6 / theirs,
-        "speedup": ours / theirs,
-    }
+    return MintResult(
+        ours_tokens_per_s=ours,
+        livekit_api_tokens_per_s=theirs,
+        ours_us_per_token=1e6 / ours,
+        livekit_api_us_per_token=1e6 / theirs,
+        speedup=ours / theirs,
+    )

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from devstack.ports import free_port
+from training_contracts import TOKEN_PATH, USER_ID_HEADER
 
 from .load import SERVER_CPU
 
@@ -65,12 +66,12 @@ def run_peer(agent_name: str, api_key: str, api_secret: str) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    url = f"http://127.0.0.1:{port}/api/livekit/token"
+    url = f"http://127.0.0.1:{port}{TOKEN_PATH}"
     try:
         deadline = time.monotonic() + 15
         while True:
             with contextlib.suppress(httpx.HTTPError):
-                httpx.post(url, json={}, headers={"x-user-id": "bad"}, timeout=1)
+                httpx.post(url, json={}, headers={USER_ID_HEADER: "bad"}, timeout=1)
                 break
             if process.poll() is not None or time.monotonic() > deadline:
                 output = process.stderr.read().decode(errors="replace") if process.stderr else ""

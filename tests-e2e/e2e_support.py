@@ -24,12 +24,15 @@ from devstack.trainee import Trainee
 if TYPE_CHECKING:
     from devstack.stack import Stack
 from training_contracts import (
+    EVALUATION_PATH,
+    SESSION_PATH,
     USER_ID_HEADER,
     ApiErrorCode,
     ErrorBody,
     Evaluation,
     SessionView,
     TurnView,
+    fill,
 )
 
 # What the stub "hears" for each detected user turn, and what the caller answers, in order. Every
@@ -96,7 +99,7 @@ class FrontendApi:
     async def get_session(self, user_id: str, session_id: str) -> SessionView:
         async with self._client() as client:
             response = await client.get(
-                f"/api/sessions/{session_id}", headers={USER_ID_HEADER: user_id}
+                fill(SESSION_PATH, session_id=session_id), headers={USER_ID_HEADER: user_id}
             )
         assert response.status_code == 200, response.text
         return msgspec.json.decode(response.content, type=SessionView)
@@ -104,7 +107,7 @@ class FrontendApi:
     async def request_evaluation(self, user_id: str, session_id: str) -> httpx.Response:
         async with self._client() as client:
             return await client.post(
-                f"/api/sessions/{session_id}/evaluation", headers={USER_ID_HEADER: user_id}
+                fill(EVALUATION_PATH, session_id=session_id), headers={USER_ID_HEADER: user_id}
             )
 
     async def evaluation_with_retry(

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from training_contracts import USER_ID_HEADER
+from training_contracts import TOKEN_PATH, USER_ID_HEADER
 
 _REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -104,7 +104,7 @@ def _print_summary(info: dict[str, Any]) -> None:
     )
     print("\nA token for the first demo user's assignment:")
     print(
-        f"  curl -s -X POST {info['tokenServiceUrl']}/api/livekit/token "
+        f"  curl -s -X POST {info['tokenServiceUrl']}{TOKEN_PATH} "
         f"-H '{USER_ID_HEADER}: {first.get('userId')}' -H 'content-type: application/json' "
         f"-d '{body}'"
     )

@@ -70,6 +70,7 @@ class ManagedProcess:
             self._log.close()
             raise ProcessError(f"{name}: cannot start {self.argv[0]}: {exc}") from exc
         self.started_at = time.monotonic()
+        self._stopped = False
 
     # -- state -----------------------------------------------------------------------------------
 
@@ -178,7 +179,10 @@ class ManagedProcess:
             time.sleep(_POLL_S)
 
     def terminate(self, timeout: float = 10.0) -> int:
-        """SIGTERM, wait up to `timeout`, then SIGKILL the process group. Returns the exit code."""
+        """SIGTERM, wait up to `timeout`, then SIGKILL the process group. Returns the exit code;
+        a process already stopped is left alone."""
+        if self._stopped:
+            return self.popen.wait()
         if self.popen.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGTERM)
@@ -192,6 +196,8 @@ class ManagedProcess:
 
     def kill(self) -> int:
         """SIGKILL the process group at once (a crash, a closed tab)."""
+        if self._stopped:
+            return self.popen.wait()
         self._signal_group(signal.SIGKILL)
         code = self.popen.wait()
         self._close_log()
@@ -202,6 +208,7 @@ class ManagedProcess:
             self._log.write(f"--- {self.name}: {text}\n".encode())
 
     def _close_log(self) -> None:
+        self._stopped = True
         if not self._log.closed:
             self._log.close()
 

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "FRAME_MS",
     "SAMPLE_RATE",
     "SpeechClip",
     "SpeechToolMissingError",
@@ -27,6 +28,8 @@ __all__ = [
 ]
 
 SAMPLE_RATE = 48_000
+FRAME_MS = 10
+"""The frames the trainee sends and meters: LiveKit's own audio frame length."""
 _CACHE_VERSION = "2"
 
 

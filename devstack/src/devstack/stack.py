@@ -1,128 +1,49 @@
 """The whole stack as local processes: Postgres, the OpenAI stub, livekit-server, the token service
-and the agent worker, started in dependency order (independent parts in parallel).
+and the agent workers, started in dependency order (independent parts in parallel).
 
     with Stack() as stack:
         stack.token_service.url, stack.livekit.url, stack.demo["users"][0]["userId"], ...
 
 Every process logs to a file under `stack.log_dir`; a part that fails to start raises with the
-tail of its log. The agent worker and the token service can be stopped and started again.
+tail of its log. The token service and each agent worker (`stack.workers`, by name) can be stopped
+and started again.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import secrets
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager, ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
-import httpx
-
+from .agent import STOP_TIMEOUT_S, AgentWorker, agent_worker
+from .environment import ServiceEnv
 from .livekit import LiveKitServer, find_livekit_server, livekit_server
+from .parts import Parts
 from .ports import free_port
 from .postgres import PostgresServer, postgres_server
-from .processes import ManagedProcess, managed_process
+from .stub import OpenAIStub, openai_stub
 from .token_service import TokenService, run_token_service
 
-__all__ = ["AgentWorker", "OpenAIStub", "Stack", "StackError"]
+__all__ = ["DEFAULT_AGENT", "AgentWorker", "OpenAIStub", "Stack", "StackError"]
 
-T = TypeVar("T")
+DEFAULT_AGENT = "agent"
+"""The worker a stack starts with: `stack.agent`."""
 
-STUB_API_KEY = "sk-local-stub"
-"""Any non-empty key: the stub accepts every key."""
-
-AGENT_REGISTER_TIMEOUT_S = 90.0
-STUB_START_TIMEOUT_S = 30.0
-
-_REGISTERED = r"registered worker"
-
-AGENT_COMMAND = "start"
-"""Production mode, as deployed: JSON logs, health server on AGENT_HEALTH_PORT, drain on SIGTERM.
-The worker reports its load as running calls / JOB_CAPACITY, so a busy CPU does not make it turn
-calls away."""
-
-AGENT_IDLE_PROCESSES = "2"
-"""Warm job processes: two calls at once join without waiting for a process to start."""
+TOKEN_SERVICE = "token-service"  # noqa: S105 - the part's name, not a secret
 
 
 class StackError(RuntimeError):
     pass
 
 
-def _openai_default_url() -> str:
-    """OpenAI's own address, as the token service's settings spell it."""
-    from token_service.settings import Settings  # noqa: PLC0415 - only without the stub
-
-    return str(Settings.model_fields["openai_base_url"].default)
-
-
-def _ok(result: T | BaseException) -> T:
-    if isinstance(result, BaseException):
-        raise result
-    return result
-
-
-@dataclass(frozen=True)
-class OpenAIStub:
-    url: str
-    """http://127.0.0.1:PORT: root of the control routes (/_stub/state, /_stub/script)."""
-    process: ManagedProcess
-
-    @property
-    def base_url(self) -> str:
-        """What OPENAI_BASE_URL is set to."""
-        return f"{self.url}/v1"
-
-    def state(self) -> dict[str, Any]:
-        response = httpx.get(f"{self.url}/_stub/state", timeout=5.0, trust_env=False)
-        response.raise_for_status()
-        state: dict[str, Any] = response.json()
-        return state
-
-    def set_script(self, script: Mapping[str, Any]) -> None:
-        response = httpx.post(
-            f"{self.url}/_stub/script", json=dict(script), timeout=5.0, trust_env=False
-        )
-        response.raise_for_status()
-
-
-@contextlib.contextmanager
-def openai_stub(
-    log_dir: Path, *, script: Mapping[str, Any] | None = None, port: int = 0
-) -> Iterator[OpenAIStub]:
-    """`python -m openai_stub` on loopback; `script` (Script JSON) is what it says."""
-    argv = [sys.executable, "-m", "openai_stub", "--host", "127.0.0.1", "--port", str(port)]
-    if script is not None:
-        script_file = log_dir / "stub-script.json"
-        script_file.write_text(json.dumps(script, indent=2))
-        argv += ["--script", str(script_file)]
-    with managed_process("openai-stub", argv, log_path=log_dir / "openai-stub.log") as proc:
-        match = proc.wait_for_line(
-            r"openai-stub listening on (http://[^\s/]+)/v1", STUB_START_TIMEOUT_S
-        )
-        yield OpenAIStub(url=match.group(1), process=proc)
-
-
-@dataclass(frozen=True)
-class AgentWorker:
-    name: str
-    process: ManagedProcess
-    health_port: int
-    spool_dir: Path
-    registered_after_s: float
-
-    def stop(self, timeout: float = 20.0) -> None:
-        self.process.terminate(timeout)
+def _worker_part(name: str) -> str:
+    return f"worker {name}"
 
 
 class Stack:
@@ -153,17 +74,17 @@ class Stack:
         self._stub_port = stub_port
         self.use_stub = use_stub
         self._agent_env = dict(agent_env or {})
-        self._status = on_status or (lambda _msg: None)
-        self._exit = ExitStack()
-        self._token_service_cm: AbstractContextManager[TokenService] | None = None
-        self._agent_cms: dict[str, ManagedProcess] = {}
-        self.timings: dict[str, float] = {}
+        self._parts = Parts(on_status)
+        self.timings = self._parts.timings
         self.postgres: PostgresServer
         self.database_url: str
         self.stub: OpenAIStub | None = None
         self.livekit: LiveKitServer
+        self.environment: ServiceEnv
+        """What the services are told about the rest of the stack, once it runs."""
         self.token_service: TokenService | None = None
-        self.agent: AgentWorker | None = None
+        self.workers: dict[str, AgentWorker] = {}
+        """The running agent workers by name."""
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -182,40 +103,19 @@ class Stack:
         started = time.monotonic()
         find_livekit_server()  # missing: say so before starting anything
         try:
-            # Nothing below depends on anything else here: start the three side by side.
-            with ThreadPoolExecutor(max_workers=3, thread_name_prefix="devstack") as pool:
-                pg = self._enter_in(pool, "postgres", postgres_server())
-                stub = None
-                if self.use_stub:
-                    stub = self._enter_in(
-                        pool,
-                        "openai-stub",
-                        openai_stub(self.log_dir, script=self._stub_script, port=self._stub_port),
-                    )
-                lk = self._enter_in(
-                    pool,
-                    "livekit-server",
-                    livekit_server(log_dir=self.log_dir, port=self._livekit_port),
-                )
-            # Whatever started is exited with the rest, even if a sibling failed.
-            pg_result = self._collect(pg)
-            stub_result: OpenAIStub | BaseException | None = None
-            if stub is not None:
-                stub_result = self._collect(stub)
-            lk_result = self._collect(lk)
-            self.postgres = _ok(pg_result)
-            self.stub = _ok(stub_result) if stub_result is not None else None
-            self.livekit = _ok(lk_result)
-            self.database_url = self.postgres.dsn()
+            self._parts.start_side_by_side(self._foundation())
+            self.environment = ServiceEnv.for_stack(
+                livekit_url=self.livekit.url,
+                livekit_api_key=self.livekit.api_key,
+                livekit_api_secret=self.livekit.api_secret,
+                internal_key=self.internal_key,
+                stub_base_url=self.stub.base_url if self.stub is not None else None,
+            )
             # The token service's port is known in advance, so the worker (slow to import)
             # starts while the token service migrates and seeds.
-            with ThreadPoolExecutor(max_workers=2, thread_name_prefix="devstack") as pool:
-                ts = pool.submit(self._timed, "token-service", self.start_token_service)
-                agent = pool.submit(self._timed, "agent", self.start_agent)
-                for future in (ts, agent):
-                    exc = future.exception()
-                    if exc is not None:
-                        raise exc
+            self._parts.start_side_by_side(
+                {TOKEN_SERVICE: self.start_token_service, DEFAULT_AGENT: self.start_agent}
+            )
         except BaseException:
             self.stop()
             raise
@@ -223,42 +123,35 @@ class Stack:
         return self
 
     def stop(self) -> None:
-        for name in list(self._agent_cms):
+        """The workers first (they deliver what they hold to the token service), then the token
+        service, then the rest."""
+        for name in list(self.workers):
             self.stop_agent(name)
         self.stop_token_service()
-        self._exit.close()
+        self._parts.stop_all()
         shutil.rmtree(self.workdir / "spool", ignore_errors=True)
 
-    def _timed(self, name: str, fn: Callable[[], T]) -> T:
-        t0 = time.monotonic()
-        self._status(f"starting {name}")
-        result = fn()
-        self.timings[name] = time.monotonic() - t0
-        self._status(f"{name} ready in {self.timings[name]:.1f} s")
-        return result
+    def _foundation(self) -> dict[str, Callable[[], object]]:
+        """What the services need, none of it needing anything else."""
+        starts: dict[str, Callable[[], object]] = {"postgres": self._start_postgres}
+        if self.use_stub:
+            starts["openai-stub"] = self._start_stub
+        starts["livekit-server"] = self._start_livekit
+        return starts
 
-    def _enter_in(
-        self, pool: ThreadPoolExecutor, name: str, cm: AbstractContextManager[T]
-    ) -> tuple[AbstractContextManager[T], Future[T]]:
-        return cm, pool.submit(self._timed, name, cm.__enter__)
+    def _start_postgres(self) -> None:
+        self.postgres = self._parts.start("postgres", postgres_server())
+        self.database_url = self.postgres.dsn()
 
-    def _collect(self, pending: tuple[AbstractContextManager[T], Future[T]]) -> T | BaseException:
-        cm, future = pending
-        exc = future.exception()
-        if exc is not None:
-            return exc
-        self._exit.push(cm.__exit__)
-        return future.result()
+    def _start_stub(self) -> None:
+        stub = openai_stub(self.log_dir, script=self._stub_script, port=self._stub_port)
+        self.stub = self._parts.start("openai-stub", stub)
+
+    def _start_livekit(self) -> None:
+        server = livekit_server(log_dir=self.log_dir, port=self._livekit_port)
+        self.livekit = self._parts.start("livekit-server", server)
 
     # -- the token service -----------------------------------------------------------------------
-
-    def _openai_env(self) -> dict[str, str]:
-        """The stub's address, or nothing: OPENAI_API_KEY (and OPENAI_BASE_URL, if set) are then
-        inherited from this process's environment."""
-        if self.stub is not None:
-            return {"OPENAI_API_KEY": STUB_API_KEY, "OPENAI_BASE_URL": self.stub.base_url}
-        # Explicit, because run_token_service's own default points at a closed port.
-        return {"OPENAI_BASE_URL": os.environ.get("OPENAI_BASE_URL") or _openai_default_url()}
 
     def stub_state(self) -> dict[str, Any]:
         """The stub's `GET /_stub/state`: per Realtime connection, the instructions it got."""
@@ -267,32 +160,24 @@ class Stack:
         return self.stub.state()
 
     def token_service_env(self) -> dict[str, str]:
-        return {
-            "LIVEKIT_URL": self.livekit.url,
-            "LIVEKIT_API_KEY": self.livekit.api_key,
-            "LIVEKIT_API_SECRET": self.livekit.api_secret,
-            "INTERNAL_SERVICE_KEY": self.internal_key,
-            **self._openai_env(),
-        }
+        return self.environment.shared()
 
     def start_token_service(self) -> TokenService:
         """Start it (again) on its port; the database and its demo data are kept."""
-        if self._token_service_cm is not None:
+        if TOKEN_SERVICE in self._parts:
             raise StackError("the token service is already running")
-        cm = run_token_service(
+        service = run_token_service(
             self.database_url,
             env=self.token_service_env(),
             port=self._token_service_port,
             log_dir=self.log_dir,
         )
-        self.token_service = cm.__enter__()
-        self._token_service_cm = cm
+        self.token_service = self._parts.start(TOKEN_SERVICE, service)
         return self.token_service
 
     def stop_token_service(self) -> None:
-        cm, self._token_service_cm = self._token_service_cm, None
-        if cm is not None:
-            cm.__exit__(None, None, None)
+        self.token_service = None
+        self._parts.stop(TOKEN_SERVICE)
 
     @property
     def token_service_url(self) -> str:
@@ -306,67 +191,40 @@ class Stack:
 
     # -- agent workers ---------------------------------------------------------------------------
 
+    @property
+    def agent(self) -> AgentWorker | None:
+        """The worker the stack started with, while it runs."""
+        return self.workers.get(DEFAULT_AGENT)
+
     def agent_env(self, **overrides: str) -> dict[str, str]:
-        env = {
-            "LIVEKIT_URL": self.livekit.url,
-            "LIVEKIT_API_KEY": self.livekit.api_key,
-            "LIVEKIT_API_SECRET": self.livekit.api_secret,
-            "NUM_IDLE_PROCESSES": AGENT_IDLE_PROCESSES,
-            "TOKEN_SERVICE_URL": self.token_service_url,
-            "INTERNAL_SERVICE_KEY": self.internal_key,
-            **self._openai_env(),
-        }
-        env.update(self._agent_env)
-        env.update(overrides)
-        return env
+        """A worker's environment: the stack's, the stack's `agent_env`, then `overrides`."""
+        return {**self.environment.agent(self.token_service_url), **self._agent_env, **overrides}
 
     def start_agent(
-        self, name: str = "agent", *, env: Mapping[str, str] | None = None
+        self, name: str = DEFAULT_AGENT, *, env: Mapping[str, str] | None = None
     ) -> AgentWorker:
         """`python -m agent_service start`, waited for until it registered with livekit-server.
 
-        `name` tells workers apart (log file, health port, spool folder); the default one is
-        `self.agent`. `env` overrides the environment `agent_env()` gives it.
+        `name` tells workers apart (log file, health port, spool folder); `env` overrides the
+        environment `agent_env()` gives it.
         """
-        if name in self._agent_cms:
+        if name in self.workers:
             raise StackError(f"agent worker {name!r} is already running")
-        health_port = free_port()
-        spool_dir = self.workdir / "spool" / name
-        spool_dir.mkdir(parents=True, exist_ok=True)
-        full_env = self.agent_env(
-            SPOOL_DIR=str(spool_dir), AGENT_HEALTH_PORT=str(health_port), **dict(env or {})
-        )
-        t0 = time.monotonic()
-        proc = ManagedProcess(
+        worker = agent_worker(
             name,
-            [sys.executable, "-m", "agent_service", AGENT_COMMAND],
-            log_path=self.log_dir / f"{name}.log",
-            env=full_env,
+            env=self.agent_env(**(env or {})),
+            log_dir=self.log_dir,
+            spool_dir=self.workdir / "spool" / name,
         )
-        self._agent_cms[name] = proc
-        try:
-            proc.wait_for_line(_REGISTERED, AGENT_REGISTER_TIMEOUT_S)
-        except BaseException:
-            self.stop_agent(name)
-            raise
-        worker = AgentWorker(
-            name=name,
-            process=proc,
-            health_port=health_port,
-            spool_dir=spool_dir,
-            registered_after_s=time.monotonic() - t0,
-        )
-        if name == "agent":
-            self.agent = worker
-        return worker
+        self.workers[name] = self._parts.start(_worker_part(name), worker)
+        return self.workers[name]
 
-    def stop_agent(self, name: str = "agent", timeout: float = 20.0) -> None:
+    def stop_agent(self, name: str = DEFAULT_AGENT, timeout: float = STOP_TIMEOUT_S) -> None:
         """SIGTERM (the worker drains its jobs), then SIGKILL after `timeout`."""
-        proc = self._agent_cms.pop(name, None)
-        if proc is not None:
-            proc.terminate(timeout)
-        if name == "agent":
-            self.agent = None
+        worker = self.workers.pop(name, None)
+        if worker is not None:
+            worker.stop(timeout)
+        self._parts.stop(_worker_part(name))
 
     @contextlib.contextmanager
     def extra_agent(self, name: str, *, env: Mapping[str, str]) -> Iterator[AgentWorker]:

@@ -2,8 +2,8 @@
 
     with run_token_service(database_url) as ts:
         user_id = ts.demo["users"][0]["userId"]
-        httpx.post(f"{ts.url}/api/livekit/token", headers={"x-user-id": user_id}, json={})
-        httpx.post(f"{ts.url}/api/internal/sessions",
+        httpx.post(ts.url + TOKEN_PATH, headers={"x-user-id": user_id}, json={})
+        httpx.post(ts.url + INTERNAL_SESSIONS_PATH,
                    headers={"X-Internal-Service-Key": ts.internal_key}, json={...})
 
 `run_token_service(database_url, *, env=None, port=None, log_dir=None) -> Iterator[TokenService]`:
@@ -18,15 +18,14 @@
 4. on exit sends SIGTERM, waits up to STOP_TIMEOUT_S, then kills.
 The server's output goes to `log_dir/token-service.log` (a temporary folder when None).
 
-The environment of every command is, from weakest to strongest: test defaults (LiveKit dev keys
-`devkey`/`secret` at ws://127.0.0.1:7880, a fixed internal key, OPENAI_API_KEY `test`,
-OPENAI_BASE_URL a closed local port), this process's environment, `env`, and finally
-DATABASE_URL, HOST and PORT from the arguments. `internal_key` is the INTERNAL_SERVICE_KEY in force.
+The environment of every command is `environment.token_service_env`: from weakest to strongest,
+`ServiceEnv`'s defaults (LiveKit dev keys at ws://127.0.0.1:7880, a fixed internal key, an OpenAI
+base URL nothing listens on), this process's environment, `env`, and finally DATABASE_URL, HOST
+and PORT from the arguments. `internal_key` is the INTERNAL_SERVICE_KEY in force.
 """
 
 import contextlib
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from training_contracts import READY_PATH
+
+from .environment import token_service_env
 from .ports import free_port
 from .processes import ManagedProcess, ProcessError
 
@@ -44,16 +46,6 @@ READY_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 10.0
 COMMAND_TIMEOUT_S = 60.0
 _OUTPUT_TAIL_CHARS = 4000
-
-DEFAULT_ENV: Mapping[str, str] = {
-    "LIVEKIT_URL": "ws://127.0.0.1:7880",
-    "LIVEKIT_API_KEY": "devkey",
-    "LIVEKIT_API_SECRET": "secret",
-    "INTERNAL_SERVICE_KEY": "devstack-internal-key",
-    "OPENAI_API_KEY": "test",
-    # nothing listens on the discard port: evaluation fails fast with 502 unless a stub is given
-    "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
-}
 
 
 class TokenServiceError(RuntimeError):
@@ -111,15 +103,7 @@ def run_token_service(
 ) -> Iterator[TokenService]:
     """Migrate, seed and serve the token service; see the module docstring."""
     port = port or free_port()
-    full_env = {**DEFAULT_ENV, **os.environ, **(env or {})}
-    full_env.update(
-        {
-            "DATABASE_URL": database_url,
-            "HOST": "127.0.0.1",
-            "PORT": str(port),
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
+    full_env = token_service_env(database_url, port, env)
     _run_command(["migrate"], full_env)
     try:
         demo: dict[str, Any] = json.loads(_run_command(["seed-demo"], full_env))
@@ -139,7 +123,7 @@ def run_token_service(
         )
         try:
             try:
-                process.wait_for_http(f"{url}/readyz", READY_TIMEOUT_S, accept_status=300)
+                process.wait_for_http(url + READY_PATH, READY_TIMEOUT_S, accept_status=300)
             except ProcessError as exc:
                 raise TokenServiceError(str(exc)) from exc
             yield TokenService(

@@ -1,0 +1,30 @@
+"""The stack the call sections run on: what the stub hears and answers, and how the worker is set up
+when many calls share it."""
+
+from typing import Any
+
+from devstack.stack import Stack
+
+LINE = "Hello, you've reached the support line. My name is Sam. What's going on tonight?"
+REPLY_MS = 1200
+STUB_SCRIPT: dict[str, Any] = {
+    "user_transcripts": [LINE],
+    "replies": ["Hi. I don't really know why I called."],
+    "reply_ms": REPLY_MS,
+}
+
+MANY_CALLS_AGENT_ENV = {
+    # Room for every step: the worker's own ceiling (JOB_CAPACITY x LiveKit's 0.7 threshold) must
+    # not be what this measures.
+    "JOB_CAPACITY": "64",
+    "NUM_IDLE_PROCESSES": "8",
+}
+
+
+def call_stack(*, many_calls: bool = False, reply_ms: int = REPLY_MS) -> Stack:
+    """A stack whose stub answers LINE with a reply of `reply_ms`; `many_calls` sets the worker
+    up for a crowd."""
+    return Stack(
+        stub_script={**STUB_SCRIPT, "reply_ms": reply_ms},
+        agent_env=MANY_CALLS_AGENT_ENV if many_calls else None,
+    )

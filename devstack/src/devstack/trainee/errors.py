@@ -1,0 +1,5 @@
+"""The trainee's one error type, shared by its parts."""
+
+
+class TraineeError(RuntimeError):
+    pass
