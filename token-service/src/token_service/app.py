@@ -18,6 +18,7 @@ from litestar.openapi.config import OpenAPIConfig
 
 from training_contracts import USER_ID_HEADER
 
+from .assignments.controller import AssignmentController
 from .auth import user_id_from
 from .db import create_pool, provide_connection, provide_pool
 from .errors import EXCEPTION_HANDLERS
@@ -73,6 +74,7 @@ def create_app(settings: Settings) -> Litestar:
 
     return Litestar(
         route_handlers=[
+            AssignmentController,
             TokenController,
             SessionController,
             EvaluationController,
