@@ -19,6 +19,7 @@ import signal
 import sys
 import time
 import wave
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from uuid import UUID
@@ -122,6 +123,21 @@ def mint(stack: Stack, *, identity: str, agent_name: str, metadata: str) -> Toke
     return TokenResponse(token=jwt, server_url=stack.livekit.url, room_name=room)
 
 
+def start_unreachable_agent(stack: Stack) -> None:
+    """A second worker whose token service is a closed port: session creation fails."""
+    t0 = time.monotonic()
+    closed_port = free_port()  # bound and released: nothing listens there
+    stack.start_agent(
+        "agent-unreachable-api",
+        env={
+            "TOKEN_SERVICE_URL": f"http://127.0.0.1:{closed_port}",
+            "LIVEKIT_AGENT_NAME_OVERRIDE": UNREACHABLE_AGENT,
+            "NUM_IDLE_PROCESSES": "1",
+        },
+    )
+    status(f"the unreachable-API worker registered in {time.monotonic() - t0:.1f} s")
+
+
 def _prune(root: Path) -> None:
     runs = sorted(p for p in root.iterdir() if p.is_dir())
     for old in runs[:-KEEP_RUNS]:
@@ -145,15 +161,10 @@ def main() -> int:
     web_port = free_port()
     allow_page_origin(web_port)
     with Stack(log_dir=run_dir / "logs", stub_script=STUB_SCRIPT, on_status=status) as stack:
-        closed_port = free_port()  # bound and released: nothing listens there
-        stack.start_agent(
-            "agent-unreachable-api",
-            env={
-                "TOKEN_SERVICE_URL": f"http://127.0.0.1:{closed_port}",
-                "LIVEKIT_AGENT_NAME_OVERRIDE": UNREACHABLE_AGENT,
-                "NUM_IDLE_PROCESSES": "1",
-            },
-        )
+        # The failing worker registers while the first tests run: the suite waits for its
+        # EXTRA-READY line only before the test that needs it.
+        extra = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extra-agent")
+        extra_started = extra.submit(start_unreachable_agent, stack)
         users = stack.demo["users"]
         first_user = users[0]["userId"]
         valid = encode_dispatch(AgentDispatchMetadata(user_id=UUID(first_user)))
@@ -181,7 +192,12 @@ def main() -> int:
             timings = ", ".join(f"{k} {v:.1f} s" for k, v in stack.timings.items())
             status(f"stack up ({timings})")
             print("READY " + msgspec.json.encode(ready).decode(), flush=True)
+            failed = extra_started.exception()
+            extra.shutdown()
+            # One line either way: the suite fails the test that needs the worker with the reason.
+            print(f"EXTRA-FAILED {failed!r}" if failed else "EXTRA-READY", flush=True)
             sys.stdin.read()  # the suite closes it when done (or dies)
+            status("stopping")
     status("stopped")
     return 0
 

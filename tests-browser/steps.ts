@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { Role } from "../contracts/export/training-contracts.js";
 import type { Ready } from "./support.js";
+import type {} from "../web/src/callLog.js"; // window.callLog
 
 export const JOIN_MS = 30_000;
 /** Join -> `session.id`: dispatch, a job process, session creation. */
@@ -76,6 +77,8 @@ export async function transcript(page: Page): Promise<TranscriptLine[]> {
  * the caller's first reply, then checks each appears once and the caller's audio had energy. */
 export async function assertFirstExchange(page: Page, ready: Ready): Promise<void> {
   const [said, reply] = [ready.traineeLines[0]!, ready.callerLines[0]!];
+  const callerState = (state: string) => `[data-testid="caller-state"][data-state="${state}"]`;
+  await page.locator(callerState("speaking")).waitFor({ timeout: CONVERSATION_MS });
   await page.waitForFunction(
     ([said, reply]) => {
       const texts = [...document.querySelectorAll('[data-testid="transcript"] li .text')].map(
@@ -100,6 +103,18 @@ export async function assertFirstExchange(page: Page, ready: Ready): Promise<voi
   );
   const peak = Number(await page.getByTestId("caller-peak").getAttribute("data-peak"));
   assert.ok(peak > 0.02, `the caller's audio had no energy (peak volume ${peak})`);
+  await page.locator(callerState("listening")).waitFor({ timeout: CONVERSATION_MS });
+}
+
+/** Mute and unmute: the button follows the microphone track's real state. */
+export async function muteAndUnmute(page: Page): Promise<void> {
+  const mute = page.getByTestId("mute");
+  await mute.click();
+  await page.locator('[data-testid="mute"][data-muted="true"]').waitFor();
+  assert.equal(await mute.innerText(), "Unmute");
+  await mute.click();
+  await page.locator('[data-testid="mute"][data-muted="false"]').waitFor();
+  assert.equal(await mute.innerText(), "Mute");
 }
 
 export async function hangUp(page: Page): Promise<void> {
@@ -142,4 +157,40 @@ export async function assertAgentError(page: Page, code: string): Promise<void> 
   assert.ok(message.length > 20 && !message.includes(code), `not a trainee's message: ${message}`);
   assert.equal(await page.getByTestId("feedback").count(), 0);
   assert.equal(await page.getByTestId("retry").count(), 1, "a retry is offered");
+}
+
+/** What livekit-client delivered in this call, from the page's call log, for the frontend guide:
+ * the agent's attributes when it joined and each later change, the legacy transcription events,
+ * and the text streams per transcript segment. Printed by the tests, not asserted: it is the
+ * SDK's behaviour, and the page is written to work either way. */
+export async function deliveryFacts(page: Page): Promise<string[]> {
+  const log = await page.evaluate(() => window.callLog ?? []);
+  const facts: string[] = [];
+  const legacy = new Map<string, { events: number; finals: number }>();
+  for (const { atMs, event, detail } of log) {
+    if (event === "participantConnected" || event === "attributesChanged") {
+      const attrs = event === "participantConnected" ? detail.attributes : detail.changed;
+      facts.push(`${atMs} ms ${event}: ${JSON.stringify(attrs)}`);
+    } else if (event === "legacyTranscription") {
+      for (const segment of detail.segments as { id: string; final: boolean }[]) {
+        const seen = legacy.get(segment.id) ?? { events: 0, finals: 0 };
+        seen.events += 1;
+        seen.finals += segment.final ? 1 : 0;
+        legacy.set(segment.id, seen);
+      }
+    } else if (event !== "connection") {
+      facts.push(`${atMs} ms ${event}: ${JSON.stringify(detail)}`);
+    }
+  }
+  for (const [id, seen] of legacy) {
+    facts.push(`legacy TranscriptionReceived ${id}: ${seen.events} events, ${seen.finals} final`);
+  }
+  const segments = await page.locator('[data-testid="transcript"] li').evaluateAll((items) =>
+    items.map(
+      (li) =>
+        `lk.transcription ${li.getAttribute("data-segment-id")} (${li.getAttribute("data-role")}): ` +
+        `${li.getAttribute("data-streams")} streams, final=${li.getAttribute("data-final")}`,
+    ),
+  );
+  return [...facts, ...segments];
 }

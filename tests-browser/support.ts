@@ -33,6 +33,8 @@ export interface Ready {
 
 export interface Harness {
   ready: Ready;
+  /** Settles once the second worker (its internal API unreachable) has registered, or failed to. */
+  unreachableApiWorker: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -43,6 +45,14 @@ export async function startHarness(): Promise<Harness> {
   });
   const exited = once(child, "exit");
   const lines = createInterface({ input: child.stdout! });
+  const unreachableApiWorker = new Promise<void>((resolveWorker, reject) => {
+    lines.on("line", (line) => {
+      if (line === "EXTRA-READY") resolveWorker();
+      else if (line.startsWith("EXTRA-FAILED ")) reject(new Error(`harness: ${line}`));
+    });
+    void exited.then(() => reject(new Error("harness exited")));
+  });
+  unreachableApiWorker.catch(() => undefined); // awaited by the test that needs it
   const ready = await new Promise<Ready>((resolveReady, reject) => {
     const timer = setTimeout(() => reject(new Error("harness: no READY line in time")), HARNESS_READY_MS);
     lines.on("line", (line) => {
@@ -57,6 +67,7 @@ export async function startHarness(): Promise<Harness> {
   });
   return {
     ready,
+    unreachableApiWorker,
     async stop() {
       child.stdin!.end();
       const timer = setTimeout(() => child.kill("SIGTERM"), HARNESS_STOP_MS);

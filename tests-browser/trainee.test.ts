@@ -5,16 +5,17 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { AgentErrorCode, ApiErrorCode } from "../contracts/export/training-contracts.js";
-import type {} from "../web/src/callLog.js"; // window.callLog
 import {
   assertAgentError,
   assertFirstExchange,
   attemptShown,
   choose,
   chooseUser,
+  deliveryFacts,
   getFeedback,
   hangUp,
   listedAttempts,
+  muteAndUnmute,
   openPage,
   outcome,
   startCall,
@@ -75,15 +76,8 @@ describe("the trainee page", { timeout: 600_000 }, () => {
     assert.equal(await p.getByTestId("attempt").innerText(), "Free practice");
     await assertFirstExchange(p, ready);
     await screenshot(p, ready, "free-practice-conversation");
-    // What livekit-client delivered, for the frontend guide (printed, not asserted: it is the SDK's).
-    const log = await p.evaluate(() => window.callLog ?? []);
-    for (const entry of log.filter((e) => e.event !== "connection")) {
-      t.diagnostic(`${entry.atMs} ms ${entry.event} ${JSON.stringify(entry.detail)}`);
-    }
-    const segments = await p.locator('[data-testid="transcript"] li').evaluateAll((items) =>
-      items.map((li) => `${li.getAttribute("data-role")} final=${li.getAttribute("data-final")} ${li.getAttribute("data-streams")} streams`),
-    );
-    t.diagnostic(`segments: ${JSON.stringify(segments)}`);
+    await muteAndUnmute(p);
+    for (const fact of await deliveryFacts(p)) t.diagnostic(fact);
     await hangUp(p);
     const feedback = await getFeedback(p);
     assert.ok(feedback.strengths + feedback.improvements > 0, JSON.stringify(feedback));
@@ -109,24 +103,15 @@ describe("the trainee page", { timeout: 600_000 }, () => {
     await screenshot(p, ready, "attempts-counted");
   });
 
-  test("agent error: metadata the agent cannot read", async () => {
+  test("agent error: metadata the agent cannot read", async (t) => {
     const { ready } = harness;
     const p = await page();
     await chooseUser(p, ready.demoUserIds[0]!);
     await substituteToken(p, ready, ready.badMetadataToken);
     await startCall(p);
     await assertAgentError(p, AgentErrorCode.INVALID_METADATA);
+    for (const fact of await deliveryFacts(p)) t.diagnostic(fact);
     await screenshot(p, ready, "agent-error-invalid-metadata");
-  });
-
-  test("agent error: the session cannot be created", async () => {
-    const { ready } = harness;
-    const p = await page();
-    await chooseUser(p, ready.demoUserIds[0]!);
-    await substituteToken(p, ready, ready.sessionCreateFailsToken);
-    await startCall(p);
-    await assertAgentError(p, AgentErrorCode.SESSION_CREATE_FAILED);
-    await screenshot(p, ready, "agent-error-session-create-failed");
   });
 
   test("token refused: another trainee's assignment (403), an unknown one (404)", async () => {
@@ -166,5 +151,17 @@ describe("the trainee page", { timeout: 600_000 }, () => {
     assert.match(sessionId, /^[0-9a-f-]{36}$/);
     await screenshot(p, ready, "no-caller-retry-connected");
     await hangUp(p);
+  });
+
+  test("agent error: the session cannot be created", async (t) => {
+    const { ready } = harness;
+    const p = await page();
+    await chooseUser(p, ready.demoUserIds[0]!);
+    await harness.unreachableApiWorker;
+    await substituteToken(p, ready, ready.sessionCreateFailsToken);
+    await startCall(p);
+    await assertAgentError(p, AgentErrorCode.SESSION_CREATE_FAILED);
+    for (const fact of await deliveryFacts(p)) t.diagnostic(fact);
+    await screenshot(p, ready, "agent-error-session-create-failed");
   });
 });

@@ -91,7 +91,13 @@ export function CallPanel(props: CallPanelProps) {
         <BarVisualizer state={callerState} track={audioTrack} barCount={7} />
       </div>
       <div className="controls">
-        <button type="button" data-testid="mute" disabled={muteBusy} onClick={() => void toggleMute()}>
+        <button
+          type="button"
+          data-testid="mute"
+          data-muted={!isMicrophoneEnabled}
+          disabled={muteBusy}
+          onClick={() => void toggleMute()}
+        >
           {isMicrophoneEnabled ? "Mute" : "Unmute"}
         </button>
         <button type="button" data-testid="hang-up" onClick={() => void room.disconnect()}>
