@@ -13,7 +13,6 @@ agent's failures through the real page and the real agent.
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import signal
 import sys
@@ -26,15 +25,14 @@ from uuid import UUID
 
 import msgspec
 import numpy as np
-from livekit import api
 
 from devstack.ports import free_port
 from devstack.speech import SAMPLE_RATE, render_speech
 from devstack.stack import Stack
+from devstack.tokens import mint_token
 from devstack.web import allow_page_origin, page_config, serve_page
 from training_contracts import (
     AGENT_NAME,
-    ROOM_NAME_PREFIX,
     AgentDispatchMetadata,
     TokenResponse,
     encode_dispatch,
@@ -99,26 +97,12 @@ def fake_mic_wav(path: Path) -> Path:
 
 
 def mint(stack: Stack, *, identity: str, agent_name: str, metadata: str) -> TokenResponse:
-    room = ROOM_NAME_PREFIX + secrets.token_hex(4)
-    grants = api.VideoGrants(
-        room_join=True,
-        room=room,
-        can_publish=True,
-        can_subscribe=True,
-        can_publish_data=True,
-        can_publish_sources=["microphone"],
-    )
-    jwt = (
-        api.AccessToken(stack.livekit.api_key, stack.livekit.api_secret)
-        .with_identity(identity)
-        .with_ttl(timedelta(hours=1))
-        .with_grants(grants)
-        .with_room_config(
-            api.RoomConfiguration(
-                agents=[api.RoomAgentDispatch(agent_name=agent_name, metadata=metadata)]
-            )
-        )
-        .to_jwt()
+    room, jwt = mint_token(
+        (stack.livekit.api_key, stack.livekit.api_secret),
+        identity=identity,
+        agent_name=agent_name,
+        metadata=metadata,
+        ttl=timedelta(hours=1),
     )
     return TokenResponse(token=jwt, server_url=stack.livekit.url, room_name=room)
 
