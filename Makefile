@@ -54,7 +54,32 @@ TYPESCRIPT_VERSION := 7.0.2
 $(TSC):
 	npm install --no-package-lock --no-audit --no-fund --silent --prefix .tools/node typescript@$(TYPESCRIPT_VERSION)
 
-lint: install $(TSC) ## ruff, mypy --strict over every package, tsc --strict over the TypeScript export, gofmt and go vet over bench/crowd
+# npm packages at the exact versions of each package.json, without a lockfile.
+NPM_INSTALL := npm install --no-package-lock --no-audit --no-fund --silent
+WEB_STAMP := web/node_modules/.installed
+BROWSER_STAMP := tests-browser/node_modules/.installed
+CHROMIUM := /usr/bin/chromium
+
+$(WEB_STAMP): web/package.json
+	cd web && $(NPM_INSTALL)
+	@touch $@
+
+$(BROWSER_STAMP): tests-browser/package.json
+	cd tests-browser && $(NPM_INSTALL)
+	@touch $@
+
+web/dist/index.html: $(WEB_STAMP) web/index.html web/vite.config.ts $(wildcard web/src/*) contracts/export/training-contracts.ts
+	cd web && node_modules/.bin/vite build --logLevel warn
+
+web: web/dist/index.html ## build the trainee page (web/) into web/dist
+
+chromium: ## Debian's chromium for the browser suite (never a downloaded browser)
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "missing: chromium (Debian: sudo apt-get install chromium)"; exit 1; fi; }
+
+lint: install $(TSC) $(WEB_STAMP) $(BROWSER_STAMP) ## ruff, mypy --strict over every package, tsc --strict over the TypeScript export, web/ and tests-browser/, gofmt and go vet over bench/crowd
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	@# One run per package: each has a tests/conftest.py, and mypy refuses two modules of one name.
@@ -62,10 +87,13 @@ lint: install $(TSC) ## ruff, mypy --strict over every package, tsc --strict ove
 	  echo "mypy --strict $$pkg"; .venv/bin/mypy $$pkg/src $$pkg/tests; done
 	.venv/bin/mypy devstack/src tests bench
 	.venv/bin/mypy tests-e2e
+	.venv/bin/mypy tests-browser
 	@test -z "$$(gofmt -l bench/crowd)" || { echo "gofmt: bench/crowd needs formatting:"; gofmt -l bench/crowd; exit 1; }
 	cd bench/crowd && go vet ./...
 	$(TSC) --noEmit --strict --target es2022 --module nodenext --moduleResolution nodenext \
 	  contracts/tests/frontend_usage.ts
+	$(TSC) -p web
+	$(TSC) -p tests-browser --noEmit
 
 unit: install system-deps livekit-server ## unit and service tests (real Postgres, real token service, real livekit-server for the worker, stub model), go test of bench/crowd
 	.venv/bin/pytest tests contracts openai-stub token-service agent-service
@@ -74,9 +102,14 @@ unit: install system-deps livekit-server ## unit and service tests (real Postgre
 e2e: install system-deps livekit-server ## the whole call for real: Postgres, livekit-server, stub, both services, trainee clients
 	.venv/bin/pytest tests-e2e
 
-test: lint unit e2e ## everything CI runs
+browser: install system-deps livekit-server chromium web $(TSC) $(BROWSER_STAMP) ## the trainee page in Chromium (playwright-core) against the real stack; screenshots under .data/browser/
+	@rm -rf tests-browser/.build
+	$(TSC) -p tests-browser
+	node --test --test-reporter=spec tests-browser/.build/tests-browser/
 
-up: install system-deps livekit-server ## run the whole stack locally as processes (Ctrl-C stops it)
+test: lint unit e2e browser ## everything CI runs
+
+up: install system-deps livekit-server web ## run the whole stack and the trainee page (http://localhost:3003) locally as processes (Ctrl-C stops it)
 	$(PY) -m devstack up
 
 compose-up: ## run the stack with Docker compose (where a Docker engine runs)
@@ -92,4 +125,4 @@ bench: install system-deps livekit-server crowd ## benchmarks: prints a table, w
 export-contracts: install ## regenerate contracts/export (JSON Schema + TypeScript)
 	$(PY) -m training_contracts export
 
-.PHONY: help install lock system-deps livekit-server crowd lint unit e2e test up compose-up down bench export-contracts
+.PHONY: help install lock system-deps livekit-server crowd web chromium browser lint unit e2e test up compose-up down bench export-contracts

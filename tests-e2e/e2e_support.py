@@ -6,17 +6,14 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import httpx
 import msgspec
-from livekit import api
 
 from devstack.speech import SpeechClip, render_speech
 from devstack.trainee import Trainee
@@ -230,40 +227,6 @@ async def exchange(trainee: Trainee, lines: Sequence[str]) -> None:
     for line in lines:
         ended = await trainee.say(await clip(line))
         await trainee.wait_for_agent_reply(after=ended, timeout=REPLY_TIMEOUT_S)
-
-
-def mint_token(
-    url_key_secret: tuple[str, str],
-    *,
-    identity: str,
-    agent_name: str,
-    metadata: str,
-) -> tuple[str, str]:
-    """A token the token service would not mint: (room name, jwt), dispatching `agent_name`."""
-    api_key, api_secret = url_key_secret
-    room = f"training-{secrets.token_hex(4)}"
-    grants = api.VideoGrants(
-        room_join=True,
-        room=room,
-        can_publish=True,
-        can_subscribe=True,
-        can_publish_data=True,
-        can_publish_sources=["microphone"],
-    )
-    jwt = (
-        api.AccessToken(api_key, api_secret)
-        .with_identity(identity)
-        .with_name("e2e trainee")
-        .with_ttl(timedelta(minutes=10))
-        .with_grants(grants)
-        .with_room_config(
-            api.RoomConfiguration(
-                agents=[api.RoomAgentDispatch(agent_name=agent_name, metadata=metadata)]
-            )
-        )
-        .to_jwt()
-    )
-    return room, jwt
 
 
 async def stub_connection_since(

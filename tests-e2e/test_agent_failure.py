@@ -13,10 +13,11 @@ import time
 import uuid
 from typing import Any
 
-from e2e_support import mint_token, record_latency
+from e2e_support import record_latency
 
 from devstack.ports import free_port
 from devstack.stack import Stack
+from devstack.tokens import mint_token
 from devstack.trainee import Trainee
 from training_contracts import (
     AGENT_NAME,

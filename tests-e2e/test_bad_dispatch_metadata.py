@@ -4,9 +4,10 @@ invalid_metadata on the agent's participant, and the agent leaves instead of han
 import time
 from typing import Any
 
-from e2e_support import JOIN_TIMEOUT_S, mint_token, record_latency
+from e2e_support import JOIN_TIMEOUT_S, record_latency
 
 from devstack.stack import Stack
+from devstack.tokens import mint_token
 from devstack.trainee import Trainee
 from training_contracts import AGENT_NAME, ATTR_ERROR, ATTR_SESSION_ID, AgentErrorCode
 

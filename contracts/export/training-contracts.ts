@@ -13,6 +13,8 @@ export const MAX_TURN_CONTENT_CHARS = 20000 as const;
 export const TOKEN_PATH = "/api/livekit/token" as const;
 export const SESSION_PATH = "/api/sessions/{session_id}" as const;
 export const EVALUATION_PATH = "/api/sessions/{session_id}/evaluation" as const;
+export const ASSIGNMENTS_PATH = "/api/assignments" as const;
+export const PAGE_CONFIG_PATH = "/config.json" as const;
 
 /** Keys of the agent participant's attributes, as the migration plan's AGENT_ATTRS. */
 export const AGENT_ATTRS = { SESSION_ID: ATTR_SESSION_ID, ERROR: ATTR_ERROR } as const;
@@ -112,6 +114,21 @@ export interface Observation {
   turnOrders: number[];
 }
 
+/** GET /api/assignments: the caller's assignments, newest first. */
+export interface AssignmentList {
+  assignments: AssignmentView[];
+}
+
+/** One of the caller's assignments; `attempts` counts the calls started on it so far. */
+export interface AssignmentView {
+  id: string;
+  scenarioId: string;
+  scenarioTitle: string;
+  status: string;
+  attempts: number;
+  createdAt: string;
+}
+
 /** Every non-2xx answer of both services' HTTP APIs: `{"error":{"code":"…","message":"…"}}`. */
 export interface ErrorBody {
   error: ErrorDetail;
@@ -162,4 +179,19 @@ export interface ScenarioResponse {
   id: string;
   title: string;
   prompt: string;
+}
+
+/** GET /config.json on the page's own server. `iceServers` absent: the LiveKit server's own. */
+export interface PageConfig {
+  tokenServiceUrl: string;
+  noCallerTimeoutMs: number;
+  demoUserIds: string[];
+  iceServers?: IceServer[];
+}
+
+/** An RTCIceServer: `{"urls": ["stun:…"]}`, with credentials for TURN. */
+export interface IceServer {
+  urls: string[];
+  username?: string;
+  credential?: string;
 }

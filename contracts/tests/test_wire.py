@@ -8,10 +8,14 @@ import pytest
 
 from training_contracts import (
     AgentDispatchMetadata,
+    AssignmentList,
+    AssignmentView,
     CreateSessionRequest,
     CreateSessionResponse,
     ErrorBody,
     ErrorDetail,
+    IceServer,
+    PageConfig,
     Role,
     SessionType,
     TokenRequest,
@@ -118,3 +122,40 @@ def test_transcript_turn_rejects_bad_input(raw: bytes) -> None:
 def test_datetimes_are_rfc3339() -> None:
     stamp = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
     assert msgspec.json.encode(stamp) == b'"2026-11-22T09:00:00Z"'
+
+
+def test_assignment_list_bytes() -> None:
+    listed = AssignmentList(
+        assignments=[
+            AssignmentView(
+                id=ASSIGNMENT,
+                scenario_id=SCENARIO,
+                scenario_title="Exam pressure",
+                status="assigned",
+                attempts=0,
+                created_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+            )
+        ]
+    )
+    assert msgspec.json.encode(listed) == (
+        b'{"assignments":[{"id":"9c0e7b21-0000-4000-8000-000000000002",'
+        b'"scenarioId":"77d2c0aa-0000-4000-8000-000000000003","scenarioTitle":"Exam pressure",'
+        b'"status":"assigned","attempts":0,"createdAt":"2026-01-02T03:04:05Z"}]}'
+    )
+
+
+def test_page_config_bytes() -> None:
+    config = PageConfig(
+        token_service_url="http://127.0.0.1:8000",
+        no_caller_timeout_ms=20000,
+        demo_user_ids=[USER],
+    )
+    # No iceServers: the page uses the LiveKit server's; an empty list means none at all.
+    assert msgspec.json.encode(config) == (
+        b'{"tokenServiceUrl":"http://127.0.0.1:8000","noCallerTimeoutMs":20000,'
+        b'"demoUserIds":["4a1f0d3e-0000-4000-8000-000000000001"]}'
+    )
+    offline = msgspec.structs.replace(config, ice_servers=[])
+    assert msgspec.json.encode(offline).endswith(b',"iceServers":[]}')
+    stun = IceServer(urls=["stun:127.0.0.1:3478"])
+    assert msgspec.json.encode(stun) == b'{"urls":["stun:127.0.0.1:3478"]}'

@@ -42,6 +42,7 @@ from .internal_api import (
     TranscriptTurn,
 )
 from .paths import (
+    ASSIGNMENTS_PATH,
     EVALUATION_PATH,
     HEALTH_PATH,
     INTERNAL_SCENARIO_PATH,
@@ -57,6 +58,8 @@ from .public_api import (
     ROOM_NAME_PREFIX,
     USER_ID_HEADER,
     ApiErrorCode,
+    AssignmentList,
+    AssignmentView,
     ErrorBody,
     ErrorDetail,
     Evaluation,
@@ -66,11 +69,13 @@ from .public_api import (
     TokenResponse,
     TurnView,
 )
+from .web_page import PAGE_CONFIG_PATH, IceServer, PageConfig
 
 __version__ = "1.0.0"
 
 __all__ = [
     "AGENT_NAME",
+    "ASSIGNMENTS_PATH",
     "ATTR_ERROR",
     "ATTR_SESSION_ID",
     "DISPATCH_VERSION",
@@ -83,6 +88,7 @@ __all__ = [
     "MAX_TURNS_PER_BATCH",
     "MAX_TURN_CONTENT_CHARS",
     "OPENAPI_PATH",
+    "PAGE_CONFIG_PATH",
     "READY_PATH",
     "ROOM_NAME_PREFIX",
     "SESSION_PATH",
@@ -91,13 +97,17 @@ __all__ = [
     "AgentDispatchMetadata",
     "AgentErrorCode",
     "ApiErrorCode",
+    "AssignmentList",
+    "AssignmentView",
     "ContractError",
     "CreateSessionRequest",
     "CreateSessionResponse",
     "ErrorBody",
     "ErrorDetail",
     "Evaluation",
+    "IceServer",
     "Observation",
+    "PageConfig",
     "Role",
     "ScenarioResponse",
     "SessionType",

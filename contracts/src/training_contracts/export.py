@@ -13,7 +13,7 @@ from typing import Final
 import msgspec
 from msgspec import inspect
 
-from . import attributes, dispatch, internal_api, paths, public_api
+from . import attributes, dispatch, internal_api, paths, public_api, web_page
 
 WIRE_TYPES: Final[tuple[type[msgspec.Struct], ...]] = (
     dispatch.AgentDispatchMetadata,
@@ -23,6 +23,8 @@ WIRE_TYPES: Final[tuple[type[msgspec.Struct], ...]] = (
     public_api.TurnView,
     public_api.Evaluation,
     public_api.Observation,
+    public_api.AssignmentList,
+    public_api.AssignmentView,
     public_api.ErrorBody,
     public_api.ErrorDetail,
     internal_api.CreateSessionRequest,
@@ -31,6 +33,8 @@ WIRE_TYPES: Final[tuple[type[msgspec.Struct], ...]] = (
     internal_api.TranscriptTurn,
     internal_api.TranscriptAck,
     internal_api.ScenarioResponse,
+    web_page.PageConfig,
+    web_page.IceServer,
 )
 
 ENUMS: Final[tuple[type[Enum], ...]] = (
@@ -53,6 +57,8 @@ CONSTANTS: Final[dict[str, str | int]] = {
     "TOKEN_PATH": paths.TOKEN_PATH,
     "SESSION_PATH": paths.SESSION_PATH,
     "EVALUATION_PATH": paths.EVALUATION_PATH,
+    "ASSIGNMENTS_PATH": paths.ASSIGNMENTS_PATH,
+    "PAGE_CONFIG_PATH": web_page.PAGE_CONFIG_PATH,
 }
 
 SCHEMA_FILE: Final = "training-contracts.schema.json"

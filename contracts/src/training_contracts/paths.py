@@ -9,6 +9,7 @@ from uuid import UUID
 TOKEN_PATH: Final = "/api/livekit/token"  # noqa: S105 - a path, not a secret
 SESSION_PATH: Final = "/api/sessions/{session_id}"
 EVALUATION_PATH: Final = "/api/sessions/{session_id}/evaluation"
+ASSIGNMENTS_PATH: Final = "/api/assignments"
 
 INTERNAL_SESSIONS_PATH: Final = "/api/internal/sessions"
 INTERNAL_TRANSCRIPT_PATH: Final = "/api/internal/sessions/{session_id}/transcript"

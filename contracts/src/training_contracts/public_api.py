@@ -72,6 +72,23 @@ class Evaluation(WireStruct, frozen=True, kw_only=True):
     created_at: datetime
 
 
+class AssignmentView(WireStruct, frozen=True, kw_only=True):
+    """One of the caller's assignments; `attempts` counts the calls started on it so far."""
+
+    id: UUID
+    scenario_id: UUID
+    scenario_title: str
+    status: str
+    attempts: int
+    created_at: datetime
+
+
+class AssignmentList(WireStruct, frozen=True, kw_only=True):
+    """GET /api/assignments: the caller's assignments, newest first."""
+
+    assignments: list[AssignmentView]
+
+
 class ErrorDetail(WireStruct, frozen=True, kw_only=True):
     code: str
     message: str

@@ -23,6 +23,8 @@ from typing import Any
 
 from training_contracts import TOKEN_PATH, USER_ID_HEADER
 
+from .web import DEFAULT_PORT, page_for_up, page_port
+
 _REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -81,6 +83,8 @@ def _write_state(state: dict[str, Any]) -> None:
 def _print_summary(info: dict[str, Any]) -> None:
     demo = info["demo"]
     print("\nThe stack is up.", flush=True)
+    if info.get("webUrl"):
+        print(f"  trainee page    {info['webUrl']}  (open it to practise a call)")
     print(f"  token service   {info['tokenServiceUrl']}  (OpenAPI: /schema)")
     print(f"  livekit-server  {info['livekitUrl']}  (keys devkey / secret)")
     if info["openaiBaseUrl"]:
@@ -130,6 +134,7 @@ def up(args: argparse.Namespace) -> int:
             "stub_port": args.stub_port,
         }
     _write_state({"pid": os.getpid(), "status": "starting", "logDir": str(log_dir)})
+    web_port = page_port(free=args.free_ports, port=args.web_port)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _raise_stop)
     stack = Stack(
@@ -139,8 +144,8 @@ def up(args: argparse.Namespace) -> int:
         **ports,
     )
     try:
-        with stack:
-            info = stack.describe()
+        with stack, page_for_up(stack, web_port, lambda m: print(f"devstack: {m}")) as page:
+            info = {**stack.describe(), **page}
             _write_state({"pid": os.getpid(), "status": "up", **info})
             _print_summary(info)
             while True:
@@ -195,6 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     up_parser.add_argument("--livekit-port", type=int, default=7880)
     up_parser.add_argument("--token-service-port", type=int, default=8000)
     up_parser.add_argument("--stub-port", type=int, default=8090)
+    up_parser.add_argument("--web-port", type=int, default=DEFAULT_PORT)
     up_parser.add_argument(
         "--free-ports", action="store_true", help="pick free ports instead of the usual ones"
     )

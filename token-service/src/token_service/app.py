@@ -17,6 +17,7 @@ from litestar.openapi.config import OpenAPIConfig
 
 from training_contracts import OPENAPI_PATH, USER_ID_HEADER
 
+from .assignments.controller import AssignmentController
 from .auth import require_internal_key, require_user, user_id_from
 from .errors import EXCEPTION_HANDLERS
 from .evaluation.controller import EvaluationController
@@ -63,7 +64,7 @@ def create_app(settings: Settings) -> Litestar:
                 "/",
                 tags=["sessions"],
                 guards=[require_user],
-                route_handlers=[SessionController, EvaluationController],
+                route_handlers=[SessionController, EvaluationController, AssignmentController],
             ),
             Router(
                 "/",

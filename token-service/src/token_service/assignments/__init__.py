@@ -1,0 +1,1 @@
+"""The caller's assignments, listed for the trainee's page."""
