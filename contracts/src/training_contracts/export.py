@@ -31,6 +31,8 @@ WIRE_TYPES: Final[tuple[type[msgspec.Struct], ...]] = (
     internal_api.TranscriptTurn,
     internal_api.TranscriptAck,
     internal_api.ScenarioResponse,
+    internal_api.ModelUsage,
+    public_api.AttemptUsage,
 )
 
 ENUMS: Final[tuple[type[Enum], ...]] = (
