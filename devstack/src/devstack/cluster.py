@@ -98,6 +98,10 @@ class ClusterStack(Stack):
         self.token_services: dict[str, TokenService] = {}
         self._node_ids: dict[str, str] = {}
 
+    def __enter__(self) -> ClusterStack:
+        self.start()
+        return self
+
     # -- the foundation: Redis, then the nodes side by side ------------------------------------
 
     def _start_livekit(self) -> None:
