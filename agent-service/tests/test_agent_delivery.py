@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from agent_service.api_client import InternalApiClient, RetryPolicy
-from agent_service.delivery import TranscriptDelivery, batches
+from agent_service.delivery import DeliveryOptions, TranscriptDelivery, batches
 from agent_service.spool import Spool
 from devstack.ports import free_port
 from training_contracts import MAX_TURNS_PER_BATCH, Role, TranscriptTurn
@@ -44,7 +44,7 @@ async def test_when_the_spool_cannot_be_written_the_transcript_goes_to_the_log(
         Spool(blocked),
         uuid.uuid4(),
         1,
-        policy=RetryPolicy(retries=0, backoff=0, timeout=1),
+        DeliveryOptions(policy=RetryPolicy(retries=0, backoff=0, timeout=1)),
     )
     try:
         with caplog.at_level(logging.ERROR, logger="agent_service.delivery"):

@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 import msgspec
@@ -21,10 +21,12 @@ from agent_service.api_client import (
     RetryPolicy,
     Unavailable,
 )
-from agent_service.delivery import TranscriptDelivery, redeliver_spool
+from agent_service.call_setup import CallSetupError, prepare_call
+from agent_service.delivery import DeliveryOptions, TranscriptDelivery
+from agent_service.options import CallOptions
+from agent_service.redelivery import redeliver_spool
 from agent_service.spool import Spool
 from agent_service.transcript import TranscriptRecorder
-from agent_service.worker import CallOptions, CallSetupError, prepare_call
 from devstack.ports import free_port
 from devstack.postgres import PostgresServer
 from devstack.token_service import TokenService, run_token_service
@@ -33,6 +35,7 @@ from training_contracts import (
     AgentDispatchMetadata,
     AgentErrorCode,
     CreateSessionRequest,
+    CreateSessionResponse,
     Role,
     SessionType,
     SessionView,
@@ -41,7 +44,8 @@ from training_contracts import (
 )
 
 FAST = RetryPolicy(retries=3, backoff=0.05, timeout=2.0)
-FAST_OPTIONS = CallOptions(session_create_policy=FAST, scenario_policy=FAST, transcript_policy=FAST)
+FAST_DELIVERY = DeliveryOptions(policy=FAST)
+FAST_OPTIONS = CallOptions(session_create_policy=FAST, scenario_policy=FAST, delivery=FAST_DELIVERY)
 
 
 @pytest.fixture
@@ -197,13 +201,31 @@ async def test_a_wrong_internal_key_is_retried_then_fails(token_service: TokenSe
 # -- transcripts ----------------------------------------------------------------------------------
 
 
-async def test_batches_then_the_final_list_store_each_turn_once(
-    token_service: TokenService, client: InternalApiClient, tmp_path: Path
-) -> None:
+class Delivering(NamedTuple):
+    request: CreateSessionRequest
+    created: CreateSessionResponse
+    spool: Spool
+    delivery: TranscriptDelivery
+
+
+async def delivering(
+    token_service: TokenService,
+    client: InternalApiClient,
+    tmp_path: Path,
+    options: DeliveryOptions = FAST_DELIVERY,
+) -> Delivering:
+    """A new free-practice session and the delivery of its transcript, spooling into tmp_path."""
     request = free_practice(token_service)
     created = await client.create_session(request, FAST)
     spool = Spool(tmp_path)
-    delivery = TranscriptDelivery(client, spool, created.session_id, created.attempt, policy=FAST)
+    delivery = TranscriptDelivery(client, spool, created.session_id, created.attempt, options)
+    return Delivering(request, created, spool, delivery)
+
+
+async def test_batches_then_the_final_list_store_each_turn_once(
+    token_service: TokenService, client: InternalApiClient, tmp_path: Path
+) -> None:
+    request, created, spool, delivery = await delivering(token_service, client, tmp_path)
     all_turns = turns(7, attempt=created.attempt)
     assert await delivery.deliver_settled(all_turns[:2])
     assert await delivery.deliver_settled(all_turns[:5])
@@ -224,15 +246,11 @@ async def test_batches_then_the_final_list_store_each_turn_once(
 async def test_settled_turns_are_delivered_while_the_call_goes(
     token_service: TokenService, client: InternalApiClient, tmp_path: Path
 ) -> None:
-    request = free_practice(token_service)
-    created = await client.create_session(request, FAST)
-    spool = Spool(tmp_path)
-    delivery = TranscriptDelivery(
-        client, spool, created.session_id, created.attempt, policy=FAST, batch_size=2, interval=60
+    request, created, _, delivery = await delivering(
+        token_service, client, tmp_path, DeliveryOptions(policy=FAST, batch_size=2, interval=60)
     )
     recorder = TranscriptRecorder(created.attempt)
-    recorder.on_settled = lambda: delivery.notify_settled(recorder.settled_count)
-    loop = asyncio.create_task(delivery.run(recorder.settled_turns))
+    loop = asyncio.create_task(delivery.run(recorder))
     try:
         roles: list[ChatRole] = ["user", "assistant", "user", "assistant"]
         for n, role in enumerate(roles, start=1):
@@ -316,7 +334,7 @@ async def test_undeliverable_turns_are_spooled_and_redelivered_once_the_service_
     port = free_port()
     down = InternalApiClient(f"http://127.0.0.1:{port}", token_service.internal_key)
     spool = Spool(tmp_path / "spool")
-    delivery = TranscriptDelivery(down, spool, created.session_id, created.attempt, policy=FAST)
+    delivery = TranscriptDelivery(down, spool, created.session_id, created.attempt, FAST_DELIVERY)
     all_turns = turns(6, attempt=created.attempt)
     try:
         assert not await delivery.deliver_settled(all_turns[:4])
@@ -369,7 +387,7 @@ async def test_a_transcript_for_an_unknown_session_is_kept_under_dead(
     token_service: TokenService, client: InternalApiClient, tmp_path: Path
 ) -> None:
     spool = Spool(tmp_path)
-    delivery = TranscriptDelivery(client, spool, uuid.uuid4(), 1, policy=FAST)
+    delivery = TranscriptDelivery(client, spool, uuid.uuid4(), 1, FAST_DELIVERY)
     assert not await delivery.finish(turns(2, attempt=1), within=5.0)
     report = await redeliver_spool(spool, client, policy=FAST)
     assert (report.delivered, report.buried) == (0, 1)

@@ -1,12 +1,22 @@
-"""The forkserver's warm-up leaves nothing for a call's first Realtime events to build.
+"""The forkserver's warm-up leaves nothing for a call's first Realtime events to build, and an
+OpenAI SDK whose private helpers no longer work as the warm-up assumes fails here.
 
-Each check runs in a fresh interpreter: the validators are cached per process, and this test
+The event checks run in a fresh interpreter: the validators are cached per process, and this test
 process has built many of them already.
 """
 
 import json
+import logging
 import subprocess
 import sys
+import types
+from typing import Any, Union, get_origin
+
+import openai._models
+import pydantic
+import pytest
+
+from agent_service import warmup
 
 # Server events of one call, as the Realtime plugin parses them with `construct()`: every one has
 # a union-typed field (the item, the usage, the logprobs, the response's output).
@@ -99,3 +109,43 @@ def test_the_first_events_of_a_call_build_no_validator_after_the_warm_up() -> No
 def test_without_the_warm_up_the_same_events_build_validators() -> None:
     # the control: what the warm-up saves the call's event loop
     assert _validators_built("cold") > 0
+
+
+def test_the_sdk_helpers_the_warm_up_follows_are_the_ones_construct_type_calls() -> None:
+    # An SDK upgrade that moves or replaces them fails here rather than leaving calls cold.
+    sdk = warmup.sdk_internals()
+    assert sdk is not None
+    for name, helper in sdk._asdict().items():
+        assert getattr(openai._models, name) is helper, name
+
+
+def _adapters_built() -> int:
+    """Validators the SDK's per-process TypeAdapter cache has built so far."""
+    cached: Any = vars(openai._models)["TypeAdapter"]
+    return int(cached.cache_info().misses)
+
+
+def test_validate_type_builds_one_cached_validator_per_union_type() -> None:
+    sdk = warmup.sdk_internals()
+    assert sdk is not None
+
+    class Fresh(pydantic.BaseModel):  # a union no validator was built for yet in this process
+        count: int
+
+    union: Any = Union[Fresh, int]  # noqa: UP007 - the SDK's Realtime types spell unions so
+    assert sdk.is_union(get_origin(union))
+    before = _adapters_built()
+    for _ in range(2):
+        with pytest.raises(pydantic.ValidationError):
+            sdk.validate_type(type_=union, value=object())
+    assert _adapters_built() - before == 1
+
+
+def test_without_the_sdk_helpers_the_warm_up_says_so(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setitem(sys.modules, "openai._compat", types.ModuleType("openai._compat"))
+    with caplog.at_level(logging.ERROR, logger="agent_service.warmup"):
+        assert warmup.sdk_internals() is None
+    [record] = caplog.records
+    assert record.getMessage().startswith("the OpenAI SDK's private helpers moved")

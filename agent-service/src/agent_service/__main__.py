@@ -46,25 +46,26 @@ def main(argv: list[str]) -> int:
         return 2
 
     # The caller uses the Realtime model's own turn detection: the local VAD and end-of-turn
-    # weights (about 250 MB per worker) need not be preloaded into the job processes' image.
+    # weights need not be preloaded into the job processes' image.
     os.environ.setdefault("LIVEKIT_AGENTS_PRELOAD_LOCAL_INFERENCE", "0")
-    # livekit-agents' event-loop monitor wakes every job process, warm idle ones included, 100
-    # times a second (a heartbeat and a watchdog thread, every 20 ms): 1.2% of a core per running
-    # call (`make bench` cost section), a fifth of what a listening call costs. Calls here are
-    # I/O on one loop with no blocking work to catch; an operator who wants the stall reports
-    # sets a threshold (LiveKit's default is 100) explicitly.
+    # livekit-agents' event-loop monitor wakes every job process, warm idle ones included, many
+    # times a second (a heartbeat and a watchdog thread), a sizeable share of what a listening
+    # call costs (README, "Cost of a call"). Calls here are I/O on one loop with no blocking work
+    # to catch; an operator who wants the stall reports sets a threshold explicitly (LiveKit's
+    # default is 100 ms).
     os.environ.setdefault("LIVEKIT_AGENTS_LOOP_BLOCK_WARN_MS", "0")
 
-    # Imported only now: livekit-agents takes seconds to import, and a configuration error
+    # Imported only now: livekit-agents is slow to import, and a configuration error
     # should be reported at once.
     from livekit.agents import cli  # noqa: PLC0415
 
-    from .worker import Runtime, build_server  # noqa: PLC0415
+    from .runtime import Runtime  # noqa: PLC0415
+    from .worker import build_server  # noqa: PLC0415
 
     # run_app is LiveKit's documented way to serve `start`/`dev`; its notice that `lk agent`
     # is the preferred launcher is not actionable for a container's entrypoint.
     warnings.filterwarnings("ignore", message="the built-in Python CLI is deprecated")
-    cli.run_app(build_server(Runtime(settings=settings)))
+    cli.run_app(build_server(Runtime.from_settings(settings)))
     return 0
 
 

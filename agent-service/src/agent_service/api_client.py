@@ -6,6 +6,7 @@ wrong: do not retry) and `Unavailable` (network, timeout, 5xx, 429, or a key the
 right now: retrying later may work).
 """
 
+import functools
 import logging
 from dataclasses import dataclass
 from typing import TypeVar
@@ -23,11 +24,15 @@ from tenacity import (
 
 from training_contracts import (
     INTERNAL_KEY_HEADER,
+    INTERNAL_SCENARIO_PATH,
+    INTERNAL_SESSIONS_PATH,
+    INTERNAL_TRANSCRIPT_PATH,
     CreateSessionRequest,
     CreateSessionResponse,
     ScenarioResponse,
     TranscriptAck,
     TranscriptBatch,
+    fill,
 )
 
 logger = logging.getLogger(__name__)
@@ -86,6 +91,20 @@ class Unavailable(ApiError):
 _RETRYABLE_STATUS = {401, 403, 408, 425, 429}
 
 
+def _log_retry(method: str, path: str, max_attempts: int, state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    logger.warning(
+        "internal API call failed, retrying",
+        extra={
+            "method": method,
+            "path": path,
+            "attempt": state.attempt_number,
+            "max_attempts": max_attempts,
+            "error": str(error),
+        },
+    )
+
+
 class InternalApiClient:
     """One instance per event loop; it owns its aiohttp session unless one is handed in."""
 
@@ -118,23 +137,21 @@ class InternalApiClient:
             await self._session.close()
 
     async def get_scenario(self, scenario_id: UUID, policy: RetryPolicy) -> ScenarioResponse:
-        return await self._call(
-            "GET", f"/api/internal/scenarios/{scenario_id}", None, ScenarioResponse, policy
-        )
+        path = fill(INTERNAL_SCENARIO_PATH, scenario_id=scenario_id)
+        return await self._call("GET", path, None, ScenarioResponse, policy)
 
     async def create_session(
         self, request: CreateSessionRequest, policy: RetryPolicy
     ) -> CreateSessionResponse:
         return await self._call(
-            "POST", "/api/internal/sessions", request, CreateSessionResponse, policy
+            "POST", INTERNAL_SESSIONS_PATH, request, CreateSessionResponse, policy
         )
 
     async def post_transcript(
         self, session_id: UUID, batch: TranscriptBatch, policy: RetryPolicy
     ) -> TranscriptAck:
-        return await self._call(
-            "POST", f"/api/internal/sessions/{session_id}/transcript", batch, TranscriptAck, policy
-        )
+        path = fill(INTERNAL_TRANSCRIPT_PATH, session_id=session_id)
+        return await self._call("POST", path, batch, TranscriptAck, policy)
 
     async def _call(
         self,
@@ -144,37 +161,18 @@ class InternalApiClient:
         response_type: type[T],
         policy: RetryPolicy,
     ) -> T:
-        def log_retry(state: RetryCallState) -> None:
-            error = state.outcome.exception() if state.outcome else None
-            logger.warning(
-                "internal API call failed, retrying",
-                extra={
-                    "method": method,
-                    "path": path,
-                    "attempt": state.attempt_number,
-                    "max_attempts": policy.attempts,
-                    "error": str(error),
-                },
-            )
-
-        attempt_number = 0
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(policy.attempts),
+            wait=wait_fixed(policy.backoff),
+            retry=retry_if_exception_type(Unavailable),
+            reraise=True,
+            before_sleep=functools.partial(_log_retry, method, path, policy.attempts),
+        )
         try:
-            async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(policy.attempts),
-                wait=wait_fixed(policy.backoff),
-                retry=retry_if_exception_type(Unavailable),
-                before_sleep=log_retry,
-                reraise=True,
-            ):
-                with attempt:
-                    attempt_number = attempt.retry_state.attempt_number
-                    return await self._once(method, path, body, response_type, policy.timeout)
+            return await retrying(self._once, method, path, body, response_type, policy.timeout)
         except ApiError as exc:
-            exc.attempts = attempt_number
+            exc.attempts = retrying.statistics["attempt_number"]
             raise
-        raise AssertionError(
-            "unreachable: tenacity either returns or re-raises"
-        )  # pragma: no cover
 
     async def _once(
         self,

@@ -19,6 +19,7 @@ from livekit.agents import (
     ConversationItemAddedEvent,
     UserInputTranscribedEvent,
     UserStateChangedEvent,
+    room_io,
 )
 from livekit.plugins.openai.realtime import RealtimeModel
 from openai.types.realtime import AudioTranscription
@@ -153,13 +154,27 @@ def caller_session() -> AgentSession[None]:
     return AgentSession(vad=None, turn_handling={"turn_detection": "realtime_llm"})
 
 
+def call_room_options() -> room_io.RoomOptions:
+    """How the caller hears and speaks in the room.
+
+    No gain control on the trainee's audio: the browser already applies it (getUserMedia's
+    autoGainControl, on in livekit-client by default), and the Realtime model does its own turn
+    detection on what it receives. A second pass in the worker would cost a round trip into the
+    native library for every audio frame of every call (README, "Cost of a call").
+    """
+    return room_io.RoomOptions(
+        close_on_disconnect=True,
+        audio_input=room_io.AudioInputOptions(auto_gain_control=False),
+    )
+
+
 class QuietLineOpener:
     """Who speaks first.
 
     The trainee plays a helpline counselor, and a counselor answers the phone: so the caller
     waits for the trainee's greeting and does not open the call. Only if the trainee says
-    nothing for `after` seconds (4 s in production) does the caller break the silence with a
-    hesitant hello (QUIET_LINE_INSTRUCTIONS), as a real caller on a silent line would.
+    nothing for `after` seconds (`CallOptions.caller_opens_after`) does the caller break the
+    silence with a hesitant hello (QUIET_LINE_INSTRUCTIONS), as a real caller on a silent line would.
     """
 
     def __init__(self, session: AgentSession[None], *, after: float) -> None:

@@ -17,11 +17,10 @@ def default_spool_dir() -> Path:
 
 
 CALLS_PER_CPU = 17
-"""`make bench` (dedicated): a call costs the worker 6-8% of a core and about 40 MB, and one core
-of its own held 16 calls at once, every `session.id` within 2 s and every turn stored; 18 did not.
-With every trainee speaking at the same moment, the caller's reply then took 1.4 s (p50), against
-0.5 s for a few calls; at 12 calls it took 0.9 s. 17 per CPU at LiveKit's 0.7 threshold stops
-taking calls at 12 per core: the reply stays under about a second in that worst case.
+"""Calls a worker holds per CPU at full load, from `make bench`'s concurrency section (README has
+the figures). A call is measured there with every trainee speaking at once, the worst case for the
+caller's reply; at LiveKit's 0.7 load threshold this number stops a worker taking calls while that
+reply still comes promptly.
 """
 
 

@@ -1,0 +1,21 @@
+"""The timings of one call, in one place: production's defaults, which tests shorten."""
+
+from dataclasses import dataclass, field
+
+from .api_client import SCENARIO_POLICY, SESSION_CREATE_POLICY, RetryPolicy
+from .delivery import DeliveryOptions
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    session_create_policy: RetryPolicy = SESSION_CREATE_POLICY
+    scenario_policy: RetryPolicy = SCENARIO_POLICY
+    delivery: DeliveryOptions = field(default_factory=DeliveryOptions)
+    """The transcript's batches during the call, and the retry policy of every POST."""
+    caller_opens_after: float = 4.0
+    """Seconds of silence after which the caller speaks first."""
+    final_delivery_timeout: float = 8.0
+    """How long the final transcript may take in `on_session_end` before it is spooled."""
+    trainee_rejoin_grace: float = 3.0
+    """After the trainee's connection drops in a way a client recovers from by rejoining, wait
+    this long for the rejoin before ending the call."""
