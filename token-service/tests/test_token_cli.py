@@ -19,18 +19,11 @@ from psycopg import sql
 from devstack.postgres import PostgresServer
 from devstack.token_service import run_token_service
 from openai_stub.testing import StubHandle
+from token_service.settings import REQUIRED_SETTINGS
 from training_contracts import AgentDispatchMetadata, decode_dispatch
 
 CLI = str(Path(sys.executable).parent / "token-service")
-SETTINGS_VARS = (
-    "DATABASE_URL",
-    "LIVEKIT_URL",
-    "LIVEKIT_API_KEY",
-    "LIVEKIT_API_SECRET",
-    "INTERNAL_SERVICE_KEY",
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-)
+SETTINGS_VARS = (*REQUIRED_SETTINGS, "OPENAI_BASE_URL")
 
 
 def clean_env(**values: str) -> dict[str, str]:

@@ -22,6 +22,13 @@ async def create(
     return UUID(payload["sessionId"]), payload["attempt"]
 
 
+async def sessions_of(rows: Rows, assignment_id: UUID) -> int:
+    count: int = await rows.value(
+        "SELECT count(*) FROM sessions WHERE assignment_id = %s", assignment_id
+    )
+    return count
+
+
 async def test_assignment_session_counts_attempts(client: Client, rows: Rows) -> None:
     user_id = await rows.user()
     scenario_id = await rows.scenario()
@@ -71,10 +78,7 @@ async def test_concurrent_creates_get_distinct_attempts(
 
     assert {session_id for session_id, _ in results} == {results[0][0]}
     assert sorted(attempt for _, attempt in results) == list(range(1, 21))
-    assert (
-        await rows.value("SELECT count(*) FROM sessions WHERE assignment_id = %s", assignment_id)
-        == 1
-    )
+    assert await sessions_of(rows, assignment_id) == 1
 
 
 async def test_free_practice_is_a_new_session_each_time(client: Client, rows: Rows) -> None:
@@ -154,10 +158,7 @@ async def test_another_users_assignment_is_403(client: Client, rows: Rows) -> No
         "assignmentId": str(assignment_id),
     }
     assert_error(await client.post(URL, json=body, headers=internal()), 403, "forbidden")
-    assert (
-        await rows.value("SELECT count(*) FROM sessions WHERE assignment_id = %s", assignment_id)
-        == 0
-    )
+    assert await sessions_of(rows, assignment_id) == 0
 
 
 async def test_scenario_must_be_the_assignments(client: Client, rows: Rows) -> None:

@@ -9,11 +9,11 @@ from uuid import UUID
 
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
-from litestar.status_codes import HTTP_401_UNAUTHORIZED
 
 from training_contracts import INTERNAL_KEY_HEADER, USER_ID_HEADER, ApiErrorCode
 
 from .errors import ApiError
+from .services import services_of
 
 _INTERNAL_KEY_HEADER = INTERNAL_KEY_HEADER.lower()
 
@@ -25,9 +25,7 @@ def parse_user_id(raw: str | None) -> UUID:
             return UUID(raw)
         except ValueError:
             pass
-    raise ApiError(
-        HTTP_401_UNAUTHORIZED, ApiErrorCode.UNAUTHORIZED, f"{USER_ID_HEADER} must be a user UUID"
-    )
+    raise ApiError(ApiErrorCode.UNAUTHORIZED, f"{USER_ID_HEADER} must be a user UUID")
 
 
 def user_id_from(connection: ASGIConnection[Any, Any, Any, Any]) -> UUID:
@@ -42,11 +40,7 @@ async def require_user(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRo
 async def require_internal_key(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
-    expected: bytes = connection.app.state.internal_key
+    expected = services_of(connection.app.state).internal_key
     given = connection.headers.get(_INTERNAL_KEY_HEADER, "").encode()
     if not hmac.compare_digest(given, expected):
-        raise ApiError(
-            HTTP_401_UNAUTHORIZED,
-            ApiErrorCode.UNAUTHORIZED,
-            f"{INTERNAL_KEY_HEADER} is missing or wrong",
-        )
+        raise ApiError(ApiErrorCode.UNAUTHORIZED, f"{INTERNAL_KEY_HEADER} is missing or wrong")

@@ -1,13 +1,11 @@
-"""The Postgres connection pool (opened by the app's lifespan) and the dependencies handing it out.
+"""The Postgres connection pool (opened by the app's lifespan, see services.py).
 
 Connections are in autocommit mode: every repository statement is atomic on its own, which saves
 the BEGIN/COMMIT round trips; the few multi-statement units open `conn.transaction()` explicitly.
 """
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-from litestar.datastructures import State
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
@@ -28,15 +26,3 @@ def create_pool(settings: Settings) -> Pool:
         open=False,
         name="token-service",
     )
-
-
-def provide_pool(state: State) -> Pool:
-    pool: Pool = state.pool
-    return pool
-
-
-async def provide_connection(state: State) -> AsyncIterator[Connection]:
-    """One pooled connection for the duration of a request handler."""
-    pool: Pool = state.pool
-    async with pool.connection() as conn:
-        yield conn

@@ -5,18 +5,33 @@ a bounded timeout and bounded retries on the failures worth retrying (5xx, timeo
 connections). Every failure surfaces as ModelUnavailable.
 """
 
-import asyncio
 import logging
 from typing import Any
 
 import httpx
 import msgspec
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_incrementing,
+)
 
 logger = logging.getLogger("token_service.evaluation")
 
 
 class ModelUnavailable(Exception):
     """The model could not give an answer: unreachable, failing, refusing, or malformed."""
+
+
+class _Retryable(Exception):
+    """A failure worth another attempt: a 5xx, a timeout, a broken connection."""
+
+
+def _log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    logger.info("chat completions attempt %d failed, retrying: %s", state.attempt_number, error)
 
 
 class _Message(msgspec.Struct):
@@ -43,46 +58,52 @@ class ChatCompletionsClient:
         *,
         base_url: str,
         api_key: str,
-        timeout_s: float = 30.0,
+        timeout_s: float,
         retries: int = 2,
         backoff_s: float = 0.25,
     ) -> None:
         self._http = http
         self._url = base_url.rstrip("/") + "/chat/completions"
-        self._headers = {"Authorization": f"Bearer {api_key}"}
+        self._headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
         self._timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0))
-        self._retries = retries
+        self._attempts = retries + 1
         self._backoff_s = backoff_s
 
     async def complete(self, body: dict[str, Any]) -> str:
         """The first choice's message content for the request `body` (model, messages, ...)."""
-        payload = msgspec.json.encode(body)
-        headers = {**self._headers, "Content-Type": "application/json"}
-        last_problem = "no attempt made"
-        for attempt in range(self._retries + 1):
-            if attempt:
-                await asyncio.sleep(self._backoff_s * attempt)
-            try:
-                response = await self._http.post(
-                    self._url, content=payload, headers=headers, timeout=self._timeout
-                )
-            except httpx.TimeoutException as exc:
-                last_problem = f"timed out ({type(exc).__name__})"
-                continue
-            except httpx.TransportError as exc:
-                last_problem = f"unreachable ({type(exc).__name__}: {exc})"
-                continue
-            if response.status_code >= 500:
-                last_problem = f"HTTP {response.status_code}"
-                continue
-            if response.status_code != 200:
-                logger.warning(
-                    "chat completions answered %s: %s", response.status_code, response.text[:500]
-                )
-                raise ModelUnavailable(f"the model API answered HTTP {response.status_code}")
-            return self._content(response.content)
-        logger.warning("chat completions failed after %d attempts: %s", attempt + 1, last_problem)
-        raise ModelUnavailable(f"the model API failed: {last_problem}")
+        # One per call: tenacity keeps the state of a run of attempts on the retrying object.
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._attempts),
+            wait=wait_incrementing(start=self._backoff_s, increment=self._backoff_s),
+            retry=retry_if_exception_type(_Retryable),
+            reraise=True,
+            before_sleep=_log_retry,
+        )
+        try:
+            raw: bytes = await retrying(self._send_once, msgspec.json.encode(body))
+        except _Retryable as exc:
+            logger.warning("chat completions failed after %d attempts: %s", self._attempts, exc)
+            raise ModelUnavailable(f"the model API failed: {exc}") from exc
+        return self._content(raw)
+
+    async def _send_once(self, payload: bytes) -> bytes:
+        """The response body of one attempt; _Retryable when another attempt may succeed."""
+        try:
+            response = await self._http.post(
+                self._url, content=payload, headers=self._headers, timeout=self._timeout
+            )
+        except httpx.TimeoutException as exc:
+            raise _Retryable(f"timed out ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            raise _Retryable(f"unreachable ({type(exc).__name__}: {exc})") from exc
+        if response.status_code >= 500:
+            raise _Retryable(f"HTTP {response.status_code}")
+        if response.status_code != 200:
+            logger.warning(
+                "chat completions answered %s: %s", response.status_code, response.text[:500]
+            )
+            raise ModelUnavailable(f"the model API answered HTTP {response.status_code}")
+        return response.content
 
     @staticmethod
     def _content(raw: bytes) -> str:

@@ -1,4 +1,4 @@
-"""POST /api/sessions/{id}/evaluation: feedback on the current attempt, generated once and stored.
+"""POST EVALUATION_PATH: feedback on the current attempt, generated once and stored.
 
 409 `transcript_pending` until the agent's final transcript batch has completed the attempt (or
 the attempt was abandoned: see repository.ABANDONED_AFTER_S),
@@ -8,22 +8,15 @@ gives no usable answer. No database connection is held while the model thinks.
 
 from uuid import UUID
 
-from litestar import Controller, post
+from litestar import Controller
 from litestar.di import NamedDependency
 from litestar.params import FromPath
-from litestar.status_codes import (
-    HTTP_200_OK,
-    HTTP_403_FORBIDDEN,
-    HTTP_404_NOT_FOUND,
-    HTTP_409_CONFLICT,
-    HTTP_502_BAD_GATEWAY,
-)
 
-from training_contracts import ApiErrorCode, Evaluation
+from training_contracts import EVALUATION_PATH, ApiErrorCode, Evaluation
 
-from ..auth import require_user
 from ..db import Pool
 from ..errors import ApiError
+from ..routes import post_ok
 from ..sessions.repository import get_turns
 from . import repository
 from .client import ModelUnavailable
@@ -31,15 +24,10 @@ from .evaluator import Evaluator
 
 
 class EvaluationController(Controller):
-    path = "/api/sessions/{session_id:uuid}/evaluation"
-    tags = ("sessions",)
-    guards = (require_user,)
-
-    @post(
-        "/",
+    @post_ok(
+        EVALUATION_PATH,
         operation_id="evaluateSession",
         summary="Evaluate the session's current attempt (409 while its transcript is pending)",
-        status_code=HTTP_200_OK,
     )
     async def evaluate(
         self,
@@ -51,16 +39,14 @@ class EvaluationController(Controller):
         async with db_pool.connection() as conn:
             context = await repository.load_context(conn, session_id)
             if context is None:
-                raise ApiError(HTTP_404_NOT_FOUND, ApiErrorCode.NOT_FOUND, "session not found")
+                raise ApiError(ApiErrorCode.NOT_FOUND, "session not found")
             if context.user_id != user_id:
                 raise ApiError(
-                    HTTP_403_FORBIDDEN,
                     ApiErrorCode.FORBIDDEN,
                     "the session belongs to another user",
                 )
             if context.status != "completed" and not context.abandoned:
                 raise ApiError(
-                    HTTP_409_CONFLICT,
                     ApiErrorCode.TRANSCRIPT_PENDING,
                     f"the transcript of attempt {context.current_attempt} is not stored yet",
                 )
@@ -71,7 +57,6 @@ class EvaluationController(Controller):
             turns = await get_turns(conn, session_id, attempt=attempt)
         if not turns:
             raise ApiError(
-                HTTP_409_CONFLICT,
                 ApiErrorCode.TRANSCRIPT_EMPTY,
                 f"attempt {attempt} ended with no transcript turns to evaluate",
             )
@@ -81,7 +66,6 @@ class EvaluationController(Controller):
             )
         except ModelUnavailable as exc:
             raise ApiError(
-                HTTP_502_BAD_GATEWAY,
                 ApiErrorCode.EVALUATION_UNAVAILABLE,
                 f"no evaluation could be generated: {exc}",
             ) from exc
@@ -91,5 +75,5 @@ class EvaluationController(Controller):
             saved = await repository.load_context(conn, session_id, attempt=attempt)
         evaluation = saved.stored(session_id) if saved is not None else None
         if evaluation is None:
-            raise ApiError(HTTP_404_NOT_FOUND, ApiErrorCode.NOT_FOUND, "session not found")
+            raise ApiError(ApiErrorCode.NOT_FOUND, "session not found")
         return evaluation

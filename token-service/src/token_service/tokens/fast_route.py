@@ -1,50 +1,43 @@
-"""POST /api/livekit/token answered in front of Litestar, for a class starting at nine o'clock.
+"""TOKEN_PATH answered in front of Litestar, for a class starting at nine o'clock.
 
 Litestar's per-request machinery (request object, handler kwargs, response object, middleware
-stack) costs more than the whole token: measured on one core with wrk, the Litestar handler serves
-about 12k req/s, this route about 26k, and the seed plan's Node server about 19k. So `serve`
-wraps the Litestar app in `TokenFastRoute`: this one route is answered here, by the same
-TokenIssuer and with the same status codes, error bodies and CORS headers as the Litestar
-handler (tests run the endpoint's suite against both); every other request, and the lifespan, go
-to Litestar unchanged. The Litestar handler stays, so the app alone is complete and documented.
+stack) costs more than the whole token (README and `make bench` give the figures against the
+Node peer of the seed plan). So `serve` wraps the Litestar app in `TokenFastRoute`: this one
+route is answered here, by the same TokenIssuer, with the same error classification
+(errors.classify) and CORS headers as the Litestar handler (tests run the endpoint's suite
+against both); every other request, and the lifespan, go to Litestar unchanged. The Litestar
+handler stays, so the app alone is complete and documented.
 """
 
-import logging
 from typing import Final
 
 import msgspec
-import psycopg
 from litestar import Litestar
 from litestar.enums import ScopeType
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.types import HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
-from psycopg_pool import PoolTimeout
 
-from training_contracts import USER_ID_HEADER, ApiErrorCode, ErrorBody, ErrorDetail
+from training_contracts import TOKEN_PATH, USER_ID_HEADER
 
 from ..auth import parse_user_id
-from ..errors import ApiError
-from .controller import TOKEN_PATH, TokenIssuer, decode_token_request
+from ..errors import classify
+from ..services import services_of
+from .service import decode_token_request
 
-logger = logging.getLogger("token_service")
-
+_WHERE: Final = f"POST {TOKEN_PATH}"
 _USER_ID_HEADER: Final = USER_ID_HEADER.encode()
 _ORIGIN: Final = b"origin"
 _JSON_HEADERS: Final = [(b"content-type", b"application/json")]
 _encode = msgspec.json.Encoder().encode
 
 
-def _error(status: int, code: ApiErrorCode, message: str) -> tuple[int, bytes]:
-    return status, _encode(ErrorBody(error=ErrorDetail(code=code, message=message)))
-
-
 class TokenFastRoute:
     """An ASGI app: the token route handled directly, everything else passed to `app`."""
 
-    __slots__ = ("_app", "_issuer", "_max_body", "_origins")
+    __slots__ = ("_app", "_max_body", "_origins")
 
     def __init__(self, app: Litestar) -> None:
         self._app = app
-        self._issuer: TokenIssuer = app.state.token_issuer
         limit = app.request_max_body_size
         self._max_body = limit if isinstance(limit, int) else 0
         cors = app.cors_config
@@ -84,17 +77,12 @@ class TokenFastRoute:
     async def _answer(self, user_header: bytes | None, receive: Receive) -> tuple[int, bytes]:
         try:
             user_id = parse_user_id(user_header.decode("latin-1") if user_header else None)
-            raw = await self._read_body(receive)
-            request = decode_token_request(raw)
-            return 200, _encode(await self._issuer.issue(user_id, request))
-        except ApiError as exc:
-            return _error(exc.status, exc.code, exc.message)
-        except (PoolTimeout, psycopg.OperationalError) as exc:
-            logger.error("database unavailable in POST %s: %s", TOKEN_PATH, exc)
-            return _error(503, ApiErrorCode.NOT_READY, "the database is unavailable")
-        except Exception:
-            logger.exception("unhandled error in POST %s", TOKEN_PATH)
-            return _error(500, ApiErrorCode.INTERNAL_ERROR, "internal error")
+            request = decode_token_request(await self._read_body(receive))
+            issuer = services_of(self._app.state).token_issuer
+            return 200, _encode(await issuer.issue(user_id, request))
+        except Exception as exc:  # every failure answers as Litestar's handlers would
+            failure = classify(exc, _WHERE)
+            return failure.status, failure.encode()
 
     async def _read_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
@@ -106,7 +94,7 @@ class TokenFastRoute:
             chunk = message["body"]
             size += len(chunk)
             if self._max_body and size > self._max_body:
-                raise ApiError(413, ApiErrorCode.PAYLOAD_TOO_LARGE, "request body is too large")
+                raise RequestEntityTooLarge
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break

@@ -1,0 +1,22 @@
+"""The contract's REST paths as Litestar routes: every path parameter is a UUID."""
+
+import re
+from typing import Any
+
+from litestar import post
+from litestar.status_codes import HTTP_200_OK
+
+_PARAMETER = re.compile(r"\{(\w+)\}")
+
+
+def route(path: str) -> str:
+    """The contract's `{session_id}` becomes Litestar's `{session_id:uuid}`."""
+    return _PARAMETER.sub(r"{\1:uuid}", path)
+
+
+def post_ok(path: str, *, operation_id: str, summary: str, **options: Any) -> post:
+    """A POST handler at the contract's `path` answering 200: none of this API's POSTs creates
+    a resource of its own address, which Litestar's default 201 would announce."""
+    return post(
+        route(path), operation_id=operation_id, summary=summary, status_code=HTTP_200_OK, **options
+    )

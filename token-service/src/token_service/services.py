@@ -1,0 +1,96 @@
+"""What the handlers share, typed: built and closed by the app's lifespan, read by `services_of`.
+
+Litestar's `State` is an untyped mapping; this module keeps one entry in it, a frozen `Services`,
+so every reader gets typed attributes instead of casting what it takes out.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Final
+
+import httpx
+from litestar.datastructures import State
+
+from .db import Connection, Pool, create_pool
+from .evaluation.client import ChatCompletionsClient
+from .evaluation.evaluator import Evaluator
+from .settings import Settings
+from .tokens.minting import TokenMinter
+from .tokens.service import TokenIssuer
+
+_STATE_KEY: Final = "services"
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    pool: Pool
+    http: httpx.AsyncClient
+    token_issuer: TokenIssuer
+    evaluator: Evaluator
+    internal_key: bytes
+
+
+@asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    pool = create_pool(settings)
+    # No waiting for connections: the service starts with the database down (READY_PATH says so).
+    await pool.open(wait=False)
+    try:
+        async with httpx.AsyncClient() as http:
+            yield Services(
+                settings=settings,
+                pool=pool,
+                http=http,
+                token_issuer=TokenIssuer(
+                    TokenMinter(settings.livekit_api_key, settings.livekit_api_secret),
+                    settings.livekit_url,
+                    pool,
+                ),
+                evaluator=Evaluator(
+                    ChatCompletionsClient(
+                        http,
+                        base_url=settings.openai_base_url,
+                        api_key=settings.openai_api_key,
+                        timeout_s=settings.evaluation_timeout_s,
+                    ),
+                    settings.evaluation_model,
+                ),
+                internal_key=settings.internal_service_key.encode(),
+            )
+    finally:
+        await pool.close()
+
+
+def attach(state: State, services: Services) -> None:
+    state[_STATE_KEY] = services
+
+
+def detach(state: State) -> None:
+    state.pop(_STATE_KEY, None)
+
+
+def services_of(state: State) -> Services:
+    """The app's Services, while its lifespan runs."""
+    services = state.get(_STATE_KEY)
+    if not isinstance(services, Services):
+        raise RuntimeError("the app's services are not open: is its lifespan running?")
+    return services
+
+
+# Litestar dependencies, by the names handlers ask for.
+
+
+def provide_pool(state: State) -> Pool:
+    return services_of(state).pool
+
+
+def provide_evaluator(state: State) -> Evaluator:
+    return services_of(state).evaluator
+
+
+async def provide_connection(state: State) -> AsyncIterator[Connection]:
+    """One pooled connection for the duration of a request handler."""
+    async with services_of(state).pool.connection() as conn:
+        yield conn

@@ -1,0 +1,81 @@
+"""Issuing a token: what it may dispatch is checked against the database, then it is minted.
+
+Free practice (no ids) touches no database; an assignment must be the caller's, a scenario must
+exist. Every call gets a fresh room name, because a room's configuration (and so the agent
+dispatch) only applies when the join creates the room.
+"""
+
+import secrets
+from uuid import UUID
+
+import msgspec
+
+from training_contracts import (
+    ROOM_NAME_PREFIX,
+    AgentDispatchMetadata,
+    ApiErrorCode,
+    TokenRequest,
+    TokenResponse,
+    encode_dispatch,
+)
+
+from ..assignments.repository import get_assignment
+from ..db import Pool
+from ..errors import ApiError
+from ..scenarios.repository import get_scenario
+from .minting import TokenMinter
+
+_decode_request = msgspec.json.Decoder(TokenRequest).decode
+
+
+def decode_token_request(body: bytes) -> TokenRequest | None:
+    """The request body, `None` when empty (free practice), or 400."""
+    if not body:
+        return None
+    try:
+        return _decode_request(body)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise ApiError(ApiErrorCode.BAD_REQUEST, str(exc)) from exc
+
+
+class TokenIssuer:
+    """Checks what the token may dispatch and mints it; one per app."""
+
+    __slots__ = ("_minter", "_pool", "_server_url")
+
+    def __init__(self, minter: TokenMinter, server_url: str, pool: Pool) -> None:
+        self._minter = minter
+        self._server_url = server_url
+        self._pool = pool
+
+    async def issue(self, user_id: UUID, request: TokenRequest | None) -> TokenResponse:
+        metadata = AgentDispatchMetadata(user_id=user_id)
+        if request is not None and request.assignment_id is not None:
+            metadata = await self._for_assignment(user_id, request.assignment_id)
+        elif request is not None and request.scenario_id is not None:
+            metadata = await self._for_scenario(user_id, request.scenario_id)
+        room = ROOM_NAME_PREFIX + secrets.token_hex(4)
+        return TokenResponse(
+            token=self._minter.mint(str(user_id), room, encode_dispatch(metadata)),
+            server_url=self._server_url,
+            room_name=room,
+        )
+
+    async def _for_assignment(self, user_id: UUID, assignment_id: UUID) -> AgentDispatchMetadata:
+        """The assignment's own scenario wins over one given beside it."""
+        async with self._pool.connection() as conn:
+            assignment = await get_assignment(conn, assignment_id)
+        if assignment is None:
+            raise ApiError(ApiErrorCode.NOT_FOUND, "assignment not found")
+        if assignment.user_id != user_id:
+            raise ApiError(ApiErrorCode.FORBIDDEN, "the assignment belongs to another user")
+        return AgentDispatchMetadata(
+            user_id=user_id, assignment_id=assignment_id, scenario_id=assignment.scenario_id
+        )
+
+    async def _for_scenario(self, user_id: UUID, scenario_id: UUID) -> AgentDispatchMetadata:
+        async with self._pool.connection() as conn:
+            scenario = await get_scenario(conn, scenario_id)
+        if scenario is None:
+            raise ApiError(ApiErrorCode.NOT_FOUND, "scenario not found")
+        return AgentDispatchMetadata(user_id=user_id, scenario_id=scenario_id)
