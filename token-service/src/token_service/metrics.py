@@ -69,6 +69,8 @@ class ServiceMetrics:
     registry: CollectorRegistry = field(
         default_factory=lambda: CollectorRegistry(auto_describe=True)
     )
+    server: MetricsServer | None = None
+    """The metrics server while the app's lifespan runs it."""
 
     def __post_init__(self) -> None:
         r = self.registry
@@ -155,6 +157,6 @@ class MetricsServer:
 
 def start_metrics_server(metrics: ServiceMetrics, host: str, port: int) -> MetricsServer:
     server, thread = start_wsgi_server(port, addr=host, registry=metrics.registry)
-    running = MetricsServer(server, thread)
-    logger.info("metrics listening on http://%s:%d/metrics", host, running.port)
-    return running
+    metrics.server = MetricsServer(server, thread)
+    logger.info("metrics listening on http://%s:%d/metrics", host, metrics.server.port)
+    return metrics.server
