@@ -5,36 +5,32 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from cluster_support import (
-    Samples,
-    converse,
-    record_placement,
-    scrape,
-    stored_session,
-    total,
-)
+from cluster_support import Samples, converse, record_placement, scrape, stored_session, total
 
 from devstack.cluster import ClusterStack
 from training_contracts import EVALUATION_PATH, TOKEN_PATH, USER_ID_HEADER, fill
 
 TS = "token-service"
+TOKEN_SERVICES = (TS, "token-service-2")
 WORKERS = ("agent", "agent-2")
 
 
-def workers(cluster: ClusterStack) -> Samples:
-    """Both workers' samples added up: the call may run on either."""
+def scrape_all(cluster: ClusterStack, names: tuple[str, ...]) -> Samples:
+    """The services' samples added up: the call's job may run on either worker, and each worker
+    stores through a token service of its own."""
     summed: Samples = {}
-    for name in WORKERS:
+    for name in names:
         for key, value in scrape(cluster.metrics_urls[name]).items():
             summed[key] = summed.get(key, 0.0) + value
     return summed
 
 
 async def test_metrics_move_with_a_call(cluster: ClusterStack, user_id: str) -> None:
-    ts_before, w_before = scrape(cluster.metrics_urls[TS]), workers(cluster)
+    ts_before = scrape_all(cluster, TOKEN_SERVICES)
+    w_before = scrape_all(cluster, WORKERS)
 
     call = await converse(cluster, token_service=TS, node="node-1", user_id=user_id)
-    w_during = workers(cluster)
+    w_during = scrape_all(cluster, WORKERS)
     await call.trainee.leave()
     record_placement("metrics", cluster, call)
     view = await stored_session(cluster, call, via=TS)
@@ -47,7 +43,8 @@ async def test_metrics_move_with_a_call(cluster: ClusterStack, user_id: str) -> 
     # The worker's counts of a finished job are written as the job ends; the final batch was
     # stored before that, so give the job process a moment to finish.
     await asyncio.sleep(2.0)
-    ts_after, w_after = scrape(cluster.metrics_urls[TS]), workers(cluster)
+    ts_after = scrape_all(cluster, TOKEN_SERVICES)
+    w_after = scrape_all(cluster, WORKERS)
 
     def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
         return total(after, name, **labels) - total(before, name, **labels)

@@ -18,7 +18,7 @@ from typing import Final
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from training_contracts import AgentErrorCode, ModelUsage
+from training_contracts import AGENT_NAME, AgentErrorCode, ModelUsage
 
 __all__ = [
     "CALLS_RUNNING",
@@ -30,13 +30,18 @@ __all__ = [
     "count_batch",
     "count_setup_failure",
     "count_usage",
+    "set_calls_running",
 ]
 
 CALLS_RUNNING: Final = Gauge(
     "agent_calls_running",
-    "Calls this worker runs now (set by the worker's main process with its load)",
+    "Calls this worker runs now, by agent name (set by the worker's main process with its load)",
+    ["agent_name"],
     multiprocess_mode="livemax",
 )
+"""Labelled although there is one agent name: livekit-agents empties the metrics directory when
+the worker starts, after this module was imported, and an unlabelled series' file is created at
+import (and so deleted); a labelled one's is created when it is first set."""
 
 SESSION_PUBLISHED: Final = Histogram(
     "agent_session_published_seconds",
@@ -76,6 +81,10 @@ MODEL_TOKENS: Final = Counter(
     "(input_cached is part of the input figures)",
     ["model", "kind"],
 )
+
+
+def set_calls_running(running: int) -> None:
+    CALLS_RUNNING.labels(AGENT_NAME).set(running)
 
 
 def count_setup_failure(code: AgentErrorCode) -> None:

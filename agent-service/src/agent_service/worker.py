@@ -72,7 +72,7 @@ def job_load(capacity: int, server: AgentServer) -> float:
     function and uses its own.
     """
     running = len(server.active_jobs)
-    metrics.CALLS_RUNNING.set(running)  # called every half second in the main process
+    metrics.set_calls_running(running)  # called every half second in the main process
     return min(1.0, running / capacity)
 
 
