@@ -218,8 +218,10 @@ class ClusterStack(Stack):
         return {
             **super().describe(),
             "redis": self.redis.address,
-            "nodes": {name: node.url for name, node in self.nodes.items()},
-            "tokenServices": {name: ts.url for name, ts in self.token_services.items()},
+            "nodes": {name: self.nodes[name].url for name in sorted(self.nodes)},
+            "tokenServices": {
+                name: self.token_services[name].url for name in sorted(self.token_services)
+            },
             "workers": {
                 _worker(i): {"node": _node(i), "tokenService": _token_service(i)}
                 for i in range(1, NODE_COUNT + 1)
