@@ -18,8 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from .livekit import LiveKitServer, livekit_server
@@ -60,22 +59,13 @@ class ClusterStack(Stack):
     def __init__(
         self,
         *,
-        log_dir: Path | None = None,
-        stub_script: Mapping[str, Any] | None = None,
         livekit_port: int | None = None,
         token_service_port: int | None = None,
-        stub_port: int = 0,
-        use_stub: bool = True,
-        on_status: Callable[[str], None] | None = None,
+        **options: Any,
     ) -> None:
+        """`options`: Stack's other keyword arguments (log_dir, stub_script, use_stub, ...)."""
         super().__init__(
-            log_dir=log_dir,
-            stub_script=stub_script,
-            livekit_port=livekit_port,
-            token_service_port=token_service_port,
-            stub_port=stub_port,
-            use_stub=use_stub,
-            on_status=on_status,
+            livekit_port=livekit_port, token_service_port=token_service_port, **options
         )
         first_ts = token_service_port or free_port()
         self._node_ports = {
