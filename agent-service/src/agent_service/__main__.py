@@ -5,7 +5,9 @@ environment. The settings are validated before LiveKit's CLI starts: a missing o
 variable is one line on stderr and exit status 2.
 """
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 import warnings
@@ -57,7 +59,10 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("LIVEKIT_AGENTS_LOOP_BLOCK_WARN_MS", "0")
     if settings.metrics_port is not None:
         # Before anything imports prometheus_client, which picks its value store once (metrics.py).
-        metrics_dir = settings.metrics_dir or Path(tempfile.mkdtemp(prefix="agent-metrics-"))
+        metrics_dir = settings.metrics_dir
+        if metrics_dir is None:
+            metrics_dir = Path(tempfile.mkdtemp(prefix="agent-metrics-"))
+            atexit.register(shutil.rmtree, metrics_dir, ignore_errors=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
 
     # Imported only now: livekit-agents is slow to import, and a configuration error

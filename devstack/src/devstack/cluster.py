@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import shutil
 from collections.abc import Callable
 from typing import Any
 
@@ -92,6 +93,10 @@ class ClusterStack(Stack):
         self.start()
         return self
 
+    def stop(self) -> None:
+        super().stop()
+        shutil.rmtree(self.workdir / "metrics", ignore_errors=True)
+
     # -- the foundation: Redis, then the nodes side by side ------------------------------------
 
     def _start_livekit(self) -> None:
@@ -165,6 +170,7 @@ class ClusterStack(Stack):
             "LIVEKIT_URL": self.nodes[_node(i)].url,
             "TOKEN_SERVICE_URL": f"http://127.0.0.1:{self._ts_ports[_token_service(i)]}",
             "METRICS_PORT": str(self.metrics_ports[_worker(i)]),
+            "METRICS_DIR": str(self.workdir / "metrics" / _worker(i)),
         }
 
     @property
