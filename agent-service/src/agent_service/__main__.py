@@ -63,6 +63,7 @@ def main(argv: list[str]) -> int:
         if metrics_dir is None:
             metrics_dir = Path(tempfile.mkdtemp(prefix="agent-metrics-"))
             atexit.register(shutil.rmtree, metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True, exist_ok=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
 
     # Imported only now: livekit-agents is slow to import, and a configuration error
