@@ -40,8 +40,8 @@ $(CROWD): bench/crowd/go.mod bench/crowd/go.sum $(filter-out %_test.go,$(wildcar
 
 crowd: $(CROWD) ## build the Go load generator bench/crowd into .tools/bin (rebuilt when its sources change)
 
-system-deps: ## Debian packages the end-to-end suite and benchmarks use (espeak-ng, sox, wrk, opusenc)
-	@missing=""; for pair in espeak-ng:espeak-ng sox:sox wrk:wrk opusenc:opus-tools; do \
+system-deps: ## Debian packages the end-to-end suite and benchmarks use (espeak-ng, sox, wrk, opusenc, redis-server)
+	@missing=""; for pair in espeak-ng:espeak-ng sox:sox wrk:wrk opusenc:opus-tools redis-server:redis-server; do \
 	  command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -88,6 +88,7 @@ lint: install $(TSC) $(WEB_STAMP) $(BROWSER_STAMP) ## ruff, mypy --strict over e
 	.venv/bin/mypy devstack/src tests bench
 	.venv/bin/mypy tests-e2e
 	.venv/bin/mypy tests-browser
+	.venv/bin/mypy tests-cluster
 	@test -z "$$(gofmt -l bench/crowd)" || { echo "gofmt: bench/crowd needs formatting:"; gofmt -l bench/crowd; exit 1; }
 	cd bench/crowd && go vet ./...
 	$(TSC) --noEmit --strict --target es2022 --module nodenext --moduleResolution nodenext \
@@ -107,10 +108,16 @@ browser: install system-deps livekit-server chromium web $(TSC) $(BROWSER_STAMP)
 	$(TSC) -p tests-browser
 	node --test --test-reporter=spec tests-browser/.build/tests-browser/
 
-test: lint unit e2e browser ## everything CI runs
+cluster: install system-deps livekit-server ## the cluster shape for real: Redis, two livekit-server nodes, two workers, two token services, metrics
+	.venv/bin/pytest tests-cluster
+
+test: lint unit e2e cluster browser ## everything CI runs
 
 up: install system-deps livekit-server web ## run the whole stack and the trainee page (http://localhost:3003) locally as processes (Ctrl-C stops it)
 	$(PY) -m devstack up
+
+up-cluster: install system-deps livekit-server ## the same in the cluster shape: Redis, two livekit-server nodes, two workers, two token services
+	$(PY) -m devstack up --cluster
 
 compose-up: ## run the stack with Docker compose (where a Docker engine runs)
 	docker compose up --build
@@ -125,4 +132,4 @@ bench: install system-deps livekit-server crowd ## benchmarks: prints a table, w
 export-contracts: install ## regenerate contracts/export (JSON Schema + TypeScript)
 	$(PY) -m training_contracts export
 
-.PHONY: help install lock system-deps livekit-server crowd web chromium browser lint unit e2e test up compose-up down bench export-contracts
+.PHONY: help install lock system-deps livekit-server crowd web chromium browser lint unit e2e cluster test up up-cluster compose-up down bench export-contracts

@@ -86,6 +86,7 @@ export interface SessionView {
   turns: TurnView[];
   assignmentId?: string;
   scenarioId?: string;
+  usage?: AttemptUsage[];
 }
 
 export interface TurnView {
@@ -157,6 +158,7 @@ export interface CreateSessionResponse {
 export interface TranscriptBatch {
   turns: TranscriptTurn[];
   final?: boolean;
+  usage?: ModelUsage;
 }
 
 /** One final turn. (session, attemptNumber, turnOrder) identifies it; re-sending it is a no-op. */
@@ -194,4 +196,21 @@ export interface IceServer {
   urls: string[];
   username?: string;
   credential?: string;
+}
+
+/** Tokens one model spent on one attempt, summed over its responses (OpenAI's `usage`). */
+export interface ModelUsage {
+  model: string;
+  inputTextTokens?: number;
+  inputAudioTokens?: number;
+  inputCachedTokens?: number;
+  outputTextTokens?: number;
+  outputAudioTokens?: number;
+}
+
+/** The tokens one attempt spent: the call's Realtime model and the evaluation's chat model. */
+export interface AttemptUsage {
+  attempt: number;
+  realtime?: ModelUsage;
+  evaluation?: ModelUsage;
 }

@@ -5,8 +5,11 @@ environment. The settings are validated before LiveKit's CLI starts: a missing o
 variable is one line on stderr and exit status 2.
 """
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -24,7 +27,7 @@ usage: python -m agent_service COMMAND [OPTIONS]
 
 Required environment: LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET, TOKEN_SERVICE_URL,
 INTERNAL_SERVICE_KEY, OPENAI_API_KEY. Optional: OPENAI_BASE_URL, REALTIME_MODEL, REALTIME_VOICE,
-SPOOL_DIR, AGENT_HEALTH_PORT, NUM_IDLE_PROCESSES, JOB_CAPACITY.
+SPOOL_DIR, AGENT_HEALTH_PORT, METRICS_PORT, METRICS_DIR, NUM_IDLE_PROCESSES, JOB_CAPACITY.
 """
 
 
@@ -54,6 +57,14 @@ def main(argv: list[str]) -> int:
     # to catch; an operator who wants the stall reports sets a threshold explicitly (LiveKit's
     # default is 100 ms).
     os.environ.setdefault("LIVEKIT_AGENTS_LOOP_BLOCK_WARN_MS", "0")
+    if settings.metrics_port is not None:
+        # Before anything imports prometheus_client, which picks its value store once (metrics.py).
+        metrics_dir = settings.metrics_dir
+        if metrics_dir is None:
+            metrics_dir = Path(tempfile.mkdtemp(prefix="agent-metrics-"))
+            atexit.register(shutil.rmtree, metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
 
     # Imported only now: livekit-agents is slow to import, and a configuration error
     # should be reported at once.

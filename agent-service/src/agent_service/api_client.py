@@ -8,6 +8,7 @@ right now: retrying later may work).
 
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 from uuid import UUID
@@ -34,6 +35,8 @@ from training_contracts import (
     TranscriptBatch,
     fill,
 )
+
+from . import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +94,15 @@ class Unavailable(ApiError):
 _RETRYABLE_STATUS = {401, 403, 408, 425, 429}
 
 
-def _log_retry(method: str, path: str, max_attempts: int, state: RetryCallState) -> None:
+def _log_retry(
+    method: str,
+    path: str,
+    max_attempts: int,
+    on_retry: Callable[[], None] | None,
+    state: RetryCallState,
+) -> None:
+    if on_retry is not None:
+        on_retry()
     error = state.outcome.exception() if state.outcome else None
     logger.warning(
         "internal API call failed, retrying",
@@ -151,7 +162,8 @@ class InternalApiClient:
         self, session_id: UUID, batch: TranscriptBatch, policy: RetryPolicy
     ) -> TranscriptAck:
         path = fill(INTERNAL_TRANSCRIPT_PATH, session_id=session_id)
-        return await self._call("POST", path, batch, TranscriptAck, policy)
+        on_retry = functools.partial(metrics.count_batch, metrics.BatchOutcome.RETRIED)
+        return await self._call("POST", path, batch, TranscriptAck, policy, on_retry=on_retry)
 
     async def _call(
         self,
@@ -160,13 +172,15 @@ class InternalApiClient:
         body: msgspec.Struct | None,
         response_type: type[T],
         policy: RetryPolicy,
+        *,
+        on_retry: Callable[[], None] | None = None,
     ) -> T:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(policy.attempts),
             wait=wait_fixed(policy.backoff),
             retry=retry_if_exception_type(Unavailable),
             reraise=True,
-            before_sleep=functools.partial(_log_retry, method, path, policy.attempts),
+            before_sleep=functools.partial(_log_retry, method, path, policy.attempts, on_retry),
         )
         try:
             return await retrying(self._once, method, path, body, response_type, policy.timeout)

@@ -38,16 +38,19 @@ from training_contracts import (
     AgentDispatchMetadata,
     AgentErrorCode,
     ContractError,
+    ModelUsage,
     TranscriptTurn,
     decode_dispatch,
 )
 
+from . import metrics
 from .call_setup import CallSetupError, PreparedCall, prepare_call
 from .caller import CallerAgent, QuietLineOpener, call_room_options, caller_session
 from .delivery import TranscriptDelivery
 from .presence import TraineePresence
 from .runtime import Runtime
 from .transcript import TranscriptRecorder
+from .usage import realtime_usage
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +77,7 @@ class TrainingCall:
     # -- set up ----------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        job_started = time.perf_counter()
         ctx = self.ctx
         ctx.log_context_fields.update({"room": ctx.job.room.name, "job_id": ctx.job.id})
         ctx.add_shutdown_callback(self._on_shutdown)
@@ -101,6 +105,7 @@ class TrainingCall:
         await self._publish_session(
             metadata, prepared, connect_ms=connect_ms, prepare_ms=prepare_ms, started=started
         )
+        metrics.SESSION_PUBLISHED.observe(time.perf_counter() - job_started)
         self._presence = TraineePresence(
             ctx.room,
             rejoin_grace=self.options.trainee_rejoin_grace,
@@ -158,6 +163,7 @@ class TrainingCall:
     async def _refuse(self, code: AgentErrorCode, message: str) -> None:
         """Tell the trainee's client why the call cannot go ahead, then end the job."""
         logger.error("call refused", extra={"error_code": code.value, "reason": message})
+        metrics.count_setup_failure(code)
         if not self.ctx.room.isconnected():
             await self.ctx.connect(auto_subscribe=AutoSubscribe.SUBSCRIBE_NONE)
         await self.ctx.room.local_participant.set_attributes({ATTR_ERROR: code.value})
@@ -173,6 +179,7 @@ class TrainingCall:
             created.session_id,
             created.attempt,
             self.options.delivery,
+            usage=self.model_usage,
         )
         self.recorder = TranscriptRecorder(created.attempt)
         session = self.session = caller_session()
@@ -246,12 +253,21 @@ class TrainingCall:
         await self._stop_conversation()
         await self.delivery.finish(self._final_turns(), within=self.options.final_delivery_timeout)
 
+    def model_usage(self) -> ModelUsage | None:
+        """The Realtime model's usage of this call so far."""
+        if self.session is None:
+            return None
+        return realtime_usage(self.session.usage, self.runtime.realtime.model)
+
     async def _on_shutdown(self, reason: str) -> None:
-        """Last shutdown step (room gone): spool what was never delivered, close the client."""
+        """Last shutdown step (room gone): spool what was never delivered, count the model's
+        usage, close the client."""
         try:
             await self._stop_conversation()
             if self.delivery is not None and not self.delivery.finished:
                 self.delivery.spool_final(self._final_turns(), reason=f"job shutdown: {reason}")
+            if (usage := self.model_usage()) is not None:
+                metrics.count_usage(usage)
         finally:
             await self.client.aclose()
             logger.info("job finished", extra={"reason": reason})

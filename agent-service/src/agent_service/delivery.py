@@ -13,14 +13,15 @@ import contextlib
 import enum
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
 import msgspec
 
-from training_contracts import MAX_TURNS_PER_BATCH, TranscriptBatch, TranscriptTurn
+from training_contracts import MAX_TURNS_PER_BATCH, ModelUsage, TranscriptBatch, TranscriptTurn
 
+from . import metrics
 from .api_client import TRANSCRIPT_POLICY, ApiError, InternalApiClient, RetryPolicy
 from .spool import Spool, SpoolEntry
 from .transcript import TranscriptRecorder
@@ -38,15 +39,18 @@ class DeliveryOptions:
     interval: float = 10.0
 
 
-def batches(turns: Sequence[TranscriptTurn], *, final: bool) -> list[TranscriptBatch]:
-    """Contract-sized batches; only the last one carries `final`. No turns: one empty batch."""
+def batches(
+    turns: Sequence[TranscriptTurn], *, final: bool, usage: ModelUsage | None = None
+) -> list[TranscriptBatch]:
+    """Contract-sized batches; only the last one carries `final`, each carries `usage` (running
+    totals, so any one of them is the whole figure). No turns: one empty batch."""
     chunks = [
         list(turns[i : i + MAX_TURNS_PER_BATCH]) for i in range(0, len(turns), MAX_TURNS_PER_BATCH)
     ]
     if not chunks:
         chunks = [[]]
     return [
-        TranscriptBatch(turns=chunk, final=final and index == len(chunks) - 1)
+        TranscriptBatch(turns=chunk, final=final and index == len(chunks) - 1, usage=usage)
         for index, chunk in enumerate(chunks)
     ]
 
@@ -70,8 +74,12 @@ class TranscriptDelivery:
         session_id: UUID,
         attempt: int,
         options: DeliveryOptions = DeliveryOptions(),
+        *,
+        usage: Callable[[], ModelUsage | None] = lambda: None,
     ) -> None:
+        """`usage` reads the Realtime model's usage of the call so far, for every batch."""
         self.session_id = session_id
+        self._usage = usage
         self.attempt = attempt
         self._client = client
         self._spool = spool
@@ -115,9 +123,11 @@ class TranscriptDelivery:
             if self.finished or len(turns) <= self._delivered:
                 return True
             try:
-                for batch in batches(turns[self._delivered :], final=False):
+                usage = self._usage()
+                for batch in batches(turns[self._delivered :], final=False, usage=usage):
                     await self._client.post_transcript(self.session_id, batch, self._options.policy)
                     self._delivered += len(batch.turns)
+                    metrics.count_batch(metrics.BatchOutcome.DELIVERED)
             except ApiError as exc:
                 logger.warning(
                     "transcript batch not delivered, spooled",
@@ -137,10 +147,11 @@ class TranscriptDelivery:
             started = time.monotonic()
             try:
                 async with asyncio.timeout(within):
-                    for batch in batches(turns, final=True):
+                    for batch in batches(turns, final=True, usage=self._usage()):
                         await self._client.post_transcript(
                             self.session_id, batch, self._options.policy
                         )
+                        metrics.count_batch(metrics.BatchOutcome.DELIVERED)
             except (ApiError, TimeoutError) as exc:
                 reason = str(exc) or f"no answer within {within:g} s"
                 path = self._write_spool(turns, final=True, reason=reason)
@@ -184,6 +195,7 @@ class TranscriptDelivery:
             final=final,
             spooled_at=time.time(),
             reason=reason,
+            usage=self._usage(),
         )
         try:
             path = self._spool.write(entry)
@@ -197,5 +209,6 @@ class TranscriptDelivery:
                 },
             )
             return None
+        metrics.count_batch(metrics.BatchOutcome.SPOOLED)
         self._stage = _Stage.BEHIND
         return str(path)

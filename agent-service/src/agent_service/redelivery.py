@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import metrics
 from .api_client import (
     TRANSCRIPT_POLICY,
     InternalApiClient,
@@ -42,7 +43,7 @@ async def redeliver_spool(
     for claimed in spool.claim_all():
         entry = claimed.entry
         try:
-            for batch in batches(entry.turns, final=entry.final):
+            for batch in batches(entry.turns, final=entry.final, usage=entry.usage):
                 await client.post_transcript(entry.session_id, batch, policy)
         except (NotFound, Rejected) as exc:
             spool.bury(claimed, str(exc))
@@ -61,6 +62,7 @@ async def redeliver_spool(
         else:
             spool.done(claimed)
             report.delivered += 1
+            metrics.count_batch(metrics.BatchOutcome.REDELIVERED)
             logger.info(
                 "spooled transcript delivered",
                 extra={

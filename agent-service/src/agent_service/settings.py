@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     job_capacity: int = Field(default_factory=lambda: CALLS_PER_CPU * (os.cpu_count() or 1), ge=1)
     """Calls one worker runs at once at full load; it stops taking calls at 70% of it in
     production (LiveKit's load threshold)."""
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    """Where `/metrics` (Prometheus) is served; unset: nowhere. The worker takes no inbound
+    traffic from browsers, so this port, like the health port, is for the cluster network only."""
+    metrics_dir: Path | None = None
+    """Where job processes leave their metric values (PROMETHEUS_MULTIPROC_DIR); unset: a fresh
+    temporary folder per worker start. Two workers on one host must not share one: a worker
+    empties it when it starts."""
     num_idle_processes: int | None = Field(default=None, ge=0)
     """Job processes kept warm; unset: LiveKit's default (one per CPU in production, 0 in dev)."""
 

@@ -26,7 +26,9 @@ from uuid import UUID
 
 import msgspec
 
-from training_contracts import TranscriptTurn
+from training_contracts import ModelUsage, TranscriptTurn
+
+from . import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +45,8 @@ class SpoolEntry(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     final: bool
     spooled_at: float
     reason: str = ""
+    usage: ModelUsage | None = None
+    """The Realtime model's usage when the entry was written, sent with its batches."""
 
 
 _decoder = msgspec.json.Decoder(SpoolEntry)
@@ -120,6 +124,7 @@ class Spool:
 
     def bury(self, claimed: ClaimedEntry, reason: str) -> Path:
         """Refused for good: keep the file under dead/ for a person to look at."""
+        metrics.count_batch(metrics.BatchOutcome.DEAD_LETTERED)
         self.dead_directory.mkdir(parents=True, exist_ok=True)
         target = self.dead_directory / claimed.original.name
         os.replace(claimed.path, target)
@@ -142,6 +147,7 @@ class Spool:
         except (OSError, msgspec.DecodeError) as exc:
             self.dead_directory.mkdir(parents=True, exist_ok=True)
             os.replace(claimed_path, self.dead_directory / original.name)
+            metrics.count_batch(metrics.BatchOutcome.DEAD_LETTERED)
             logger.error(
                 "unreadable spool file moved aside",
                 extra={"path": str(self.dead_directory / original.name), "error": str(exc)},

@@ -16,7 +16,7 @@ from livekit.agents.worker import ServerEnvOption
 
 from training_contracts import AGENT_NAME
 
-from . import warmup
+from . import metrics, warmup
 from .call import TrainingCall
 from .redelivery import SPOOL_RETRY_INTERVAL, SpoolRedeliverer
 from .runtime import Runtime
@@ -71,7 +71,9 @@ def job_load(capacity: int, server: AgentServer) -> float:
     so the number of running calls is the steadier measure. LiveKit Cloud ignores a custom load
     function and uses its own.
     """
-    return min(1.0, len(server.active_jobs) / capacity)
+    running = len(server.active_jobs)
+    metrics.set_calls_running(running)  # called every half second in the main process
+    return min(1.0, running / capacity)
 
 
 def build_server(runtime: Runtime) -> AgentServer:
@@ -90,6 +92,8 @@ def build_server(runtime: Runtime) -> AgentServer:
             else ServerEnvOption(dev_default=0, prod_default=8081)
         ),
         session_end_timeout=SESSION_END_TIMEOUT,
+        # livekit-agents' /metrics server, on the same host as its health server (metrics.py)
+        prometheus_port=settings.metrics_port,
         **kwargs,
     )
     server.rtc_session(entrypoint, agent_name=AGENT_NAME, on_session_end=on_session_end)

@@ -35,6 +35,8 @@ WIRE_TYPES: Final[tuple[type[msgspec.Struct], ...]] = (
     internal_api.ScenarioResponse,
     web_page.PageConfig,
     web_page.IceServer,
+    internal_api.ModelUsage,
+    public_api.AttemptUsage,
 )
 
 ENUMS: Final[tuple[type[Enum], ...]] = (

@@ -57,6 +57,23 @@ class TranscriptTurn(WireStruct, frozen=True, kw_only=True):
     interrupted: bool = False
 
 
+NonNegativeInt = Annotated[int, msgspec.Meta(ge=0)]
+
+
+class ModelUsage(WireStruct, frozen=True, kw_only=True):
+    """Tokens one model spent on one attempt, summed over its responses (OpenAI's `usage`).
+
+    `inputCachedTokens` is part of the input figures (billed at the cached rate), not added to them.
+    """
+
+    model: str
+    input_text_tokens: NonNegativeInt = 0
+    input_audio_tokens: NonNegativeInt = 0
+    input_cached_tokens: NonNegativeInt = 0
+    output_text_tokens: NonNegativeInt = 0
+    output_audio_tokens: NonNegativeInt = 0
+
+
 class TranscriptBatch(WireStruct, frozen=True, kw_only=True):
     """POST /api/internal/sessions/{id}/transcript. A missing attemptNumber means the current attempt.
 
@@ -66,6 +83,10 @@ class TranscriptBatch(WireStruct, frozen=True, kw_only=True):
 
     turns: list[TranscriptTurn]
     final: bool = False
+    usage: ModelUsage | None = None
+    """The Realtime model's usage of the attempt so far (running totals, not a delta): every batch
+    carries it, so a call whose worker dies keeps the usage of its last delivered batch. The
+    service keeps the largest figures it has seen, so batches may arrive in any order."""
 
 
 class TranscriptAck(WireStruct, frozen=True, kw_only=True):

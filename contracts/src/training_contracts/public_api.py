@@ -7,7 +7,7 @@ from uuid import UUID
 
 import msgspec
 
-from .internal_api import Role, SessionType
+from .internal_api import ModelUsage, Role, SessionType
 from .wire import WireStruct
 
 USER_ID_HEADER: Final = "x-user-id"
@@ -35,6 +35,14 @@ class TurnView(WireStruct, frozen=True, kw_only=True):
     interrupted: bool
 
 
+class AttemptUsage(WireStruct, frozen=True, kw_only=True):
+    """The tokens one attempt spent: the call's Realtime model and the evaluation's chat model."""
+
+    attempt: int
+    realtime: ModelUsage | None = None
+    evaluation: ModelUsage | None = None
+
+
 class SessionView(WireStruct, frozen=True, kw_only=True):
     """GET /api/sessions/{id}: turns of every attempt, ordered by attempt then turn order."""
 
@@ -47,6 +55,9 @@ class SessionView(WireStruct, frozen=True, kw_only=True):
     turns: list[TurnView]
     assignment_id: UUID | None = None
     scenario_id: UUID | None = None
+    usage: list[AttemptUsage] = msgspec.field(default_factory=list)
+    """What each attempt cost in model tokens, by attempt; attempts with no usage recorded are
+    left out."""
 
 
 Score = Annotated[int, msgspec.Meta(ge=0, le=100)]

@@ -93,6 +93,8 @@ def _print_summary(info: dict[str, Any]) -> None:
         print("  OpenAI          the real one (OPENAI_API_KEY is set)")
     print(f"  Postgres        {info['databaseUrl']}  (throwaway: gone when the stack stops)")
     print(f"  logs            {info['logDir']}")
+    if "nodes" in info:
+        _print_cluster(info)
     print("\nDemo users:")
     for user in demo.get("users", []):
         print(
@@ -115,8 +117,25 @@ def _print_summary(info: dict[str, Any]) -> None:
     print("\nCtrl-C (or `python -m devstack down`) stops everything.", flush=True)
 
 
+def _print_cluster(info: dict[str, Any]) -> None:
+    print(f"\nCluster: Redis {info['redis']}")
+    for name, url in info["nodes"].items():
+        print(f"  {name:<16}{url}")
+    for name, url in info["tokenServices"].items():
+        print(f"  {name:<16}{url}")
+    for name, placed in info["workers"].items():
+        print(
+            f"  {name:<16}registered with {placed['node']}, stores through {placed['tokenService']}"
+        )
+    print("Metrics (loopback only):")
+    for name, url in info["metrics"].items():
+        print(f"  {name:<16}{url}")
+
+
 def up(args: argparse.Namespace) -> int:
-    from .stack import Stack  # noqa: PLC0415 - `down` must not pay for importing the stack
+    # `down` must not pay for importing the stack
+    from .cluster import ClusterStack  # noqa: PLC0415
+    from .stack import Stack  # noqa: PLC0415
 
     previous = _read_state()
     if previous and _alive(int(previous["pid"])) and _is_devstack(int(previous["pid"])):
@@ -137,7 +156,8 @@ def up(args: argparse.Namespace) -> int:
     web_port = page_port(free=args.free_ports, port=args.web_port)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _raise_stop)
-    stack = Stack(
+    shape = ClusterStack if args.cluster else Stack
+    stack = shape(
         log_dir=log_dir,
         use_stub=not os.environ.get("OPENAI_API_KEY"),
         on_status=lambda msg: print(f"devstack: {msg}", flush=True),
@@ -206,6 +226,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     up_parser.add_argument(
         "--log-dir", help="where the processes log (default .data/devstack-logs)"
+    )
+    up_parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="Redis, two livekit-server nodes, two workers, two token services (make up-cluster)",
     )
     down_parser = commands.add_parser("down", help="stop the stack `up` started")
     down_parser.add_argument("--timeout", type=float, default=60.0)

@@ -1,4 +1,9 @@
-"""A real `livekit-server --dev` on loopback, on ports of its own so several can run side by side."""
+"""A real `livekit-server --dev` on loopback, on ports of its own so several can run side by side.
+
+Given a Redis address, the server is one node of LiveKit's multi-node mode: nodes sharing a Redis
+route signalling and agent jobs to each other, a room lives on the node the selector picked
+(the one holding the fewest rooms here), and any node accepts any client or worker.
+"""
 
 from __future__ import annotations
 
@@ -70,13 +75,27 @@ class LiveKitServer:
     process: ManagedProcess
 
 
-def _config(port: int, tcp_port: int, udp_port: int, api_key: str, api_secret: str) -> str:
-    config = {
+def _config(
+    port: int,
+    tcp_port: int,
+    udp_port: int,
+    api_key: str,
+    api_secret: str,
+    *,
+    redis_address: str | None,
+) -> str:
+    config: dict[str, object] = {
         "port": port,
         "bind_addresses": ["127.0.0.1"],
         "rtc": {"tcp_port": tcp_port, "udp_port": udp_port, "use_external_ip": False},
         "keys": {api_key: api_secret},
     }
+    if redis_address is not None:
+        config["redis"] = {"address": redis_address}
+        # The default picks a node at random; by room count, consecutive calls spread out.
+        config["node_selector"] = {"kind": "any", "sort_by": "rooms"}
+        # JSON lines, so where a room runs can be read from the node's log (room_node).
+        config["logging"] = {"json": True}
     # JSON is YAML: no YAML library needed to write it.
     return json.dumps(config, indent=2) + "\n"
 
@@ -88,10 +107,13 @@ def livekit_server(
     port: int | None = None,
     api_key: str = DEV_API_KEY,
     api_secret: str = DEV_API_SECRET,
+    redis_address: str | None = None,
+    name: str = "livekit-server",
 ) -> Iterator[LiveKitServer]:
     """Run `livekit-server --dev --bind 127.0.0.1` until the block ends.
 
-    The log goes to `log_dir` (default: a fresh temporary folder, kept afterwards).
+    The log goes to `log_dir/<name>.log` (default: a fresh temporary folder, kept afterwards).
+    With `redis_address` it is a node of a multi-node cluster (see the module docstring).
     """
     binary = find_livekit_server()
     workdir = Path(tempfile.mkdtemp(prefix="livekit-"))
@@ -100,7 +122,9 @@ def livekit_server(
     tcp_port = free_port()
     udp_port = free_port()  # a free TCP port number; UDP on loopback is almost never taken
     config = workdir / "livekit.yaml"
-    config.write_text(_config(port, tcp_port, udp_port, api_key, api_secret))
+    config.write_text(
+        _config(port, tcp_port, udp_port, api_key, api_secret, redis_address=redis_address)
+    )
     argv = [
         str(binary),
         "--dev",
@@ -112,9 +136,7 @@ def livekit_server(
         "127.0.0.1",
     ]
     try:
-        with managed_process(
-            "livekit-server", argv, log_path=log_dir / "livekit-server.log", stop_timeout=10
-        ) as proc:
+        with managed_process(name, argv, log_path=log_dir / f"{name}.log", stop_timeout=10) as proc:
             proc.wait_for_http(f"http://127.0.0.1:{port}/", _STARTUP_TIMEOUT_S)
             yield LiveKitServer(
                 url=f"ws://127.0.0.1:{port}",

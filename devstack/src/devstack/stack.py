@@ -113,9 +113,7 @@ class Stack:
             )
             # The token service's port is known in advance, so the worker (slow to import)
             # starts while the token service migrates and seeds.
-            self._parts.start_side_by_side(
-                {TOKEN_SERVICE: self.start_token_service, DEFAULT_AGENT: self.start_agent}
-            )
+            self._parts.start_side_by_side(self._services())
         except BaseException:
             self.stop()
             raise
@@ -138,6 +136,10 @@ class Stack:
             starts["openai-stub"] = self._start_stub
         starts["livekit-server"] = self._start_livekit
         return starts
+
+    def _services(self) -> dict[str, Callable[[], object]]:
+        """What runs on the foundation; started side by side too."""
+        return {TOKEN_SERVICE: self.start_token_service, DEFAULT_AGENT: self.start_agent}
 
     def _start_postgres(self) -> None:
         self.postgres = self._parts.start("postgres", postgres_server())

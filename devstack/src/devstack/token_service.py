@@ -100,8 +100,10 @@ def run_token_service(
     env: dict[str, str] | None = None,
     port: int | None = None,
     log_dir: Path | None = None,
+    name: str = "token-service",
 ) -> Iterator[TokenService]:
-    """Migrate, seed and serve the token service; see the module docstring."""
+    """Migrate, seed and serve the token service; see the module docstring. `name` names its
+    log file (`<name>.log`), so several can serve side by side."""
     port = port or free_port()
     full_env = token_service_env(database_url, port, env)
     _run_command(["migrate"], full_env)
@@ -115,9 +117,9 @@ def run_token_service(
         if log_dir is None:
             log_dir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="ts-")))
         process = ManagedProcess(
-            "token-service",
+            name,
             _command("serve"),
-            log_path=log_dir / "token-service.log",
+            log_path=log_dir / f"{name}.log",
             env=full_env,
             inherit_env=False,
         )

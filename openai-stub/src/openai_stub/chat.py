@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from typing import Any
 
@@ -11,6 +12,7 @@ from aiohttp import web
 from .ids import new_id
 from .script import Script
 from .state import ChatRequestRecord, StubState
+from .usage import CHARS_PER_TEXT_TOKEN, text_tokens
 
 
 def openai_error(
@@ -36,8 +38,8 @@ def missing_key_error() -> web.Response:
 
 def completion(content: str, *, model: str, prompt_chars: int) -> dict[str, Any]:
     """A `chat.completion` object with one choice whose message content is `content`."""
-    prompt_tokens = max(1, prompt_chars // 4)
-    completion_tokens = max(1, len(content) // 4)
+    prompt_tokens = max(1, math.ceil(prompt_chars / CHARS_PER_TEXT_TOKEN))
+    completion_tokens = max(1, text_tokens(content))
     return {
         "id": new_id("chatcmpl", 24, sep="-"),
         "object": "chat.completion",
@@ -60,6 +62,13 @@ def completion(content: str, *, model: str, prompt_chars: int) -> dict[str, Any]
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
             "total_tokens": prompt_tokens + completion_tokens,
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {
+                "reasoning_tokens": 0,
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0,
+            },
         },
         "service_tier": "default",
         "system_fingerprint": None,

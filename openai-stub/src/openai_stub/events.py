@@ -147,23 +147,6 @@ def response_object(
     }
 
 
-def usage(*, input_tokens: int, text_tokens: int, audio_tokens: int) -> dict[str, Any]:
-    output_tokens = text_tokens + audio_tokens
-    return {
-        "total_tokens": input_tokens + output_tokens,
-        "input_tokens": input_tokens,
-        "output_tokens": output_tokens,
-        "input_token_details": {
-            "text_tokens": input_tokens,
-            "audio_tokens": 0,
-            "image_tokens": 0,
-            "cached_tokens": 0,
-            "cached_tokens_details": {"text_tokens": 0, "audio_tokens": 0, "image_tokens": 0},
-        },
-        "output_token_details": {"text_tokens": text_tokens, "audio_tokens": audio_tokens},
-    }
-
-
 def response_created(response: dict[str, Any]) -> Event:
     return _event("response.created", response=response)
 

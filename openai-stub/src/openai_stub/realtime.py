@@ -33,6 +33,7 @@ from .session_config import (
     turn_detection,
 )
 from .state import ConnectionState, ResponseRecord
+from .usage import UsageMeter
 from .vad import EnergyVAD, SpeechStarted, SpeechStopped, VadEvent
 
 log = logging.getLogger("openai_stub.realtime")
@@ -82,6 +83,7 @@ class RealtimeConnection:
         self._speech_item_id: str | None = None  # the user item of the speech in progress
         self._response: _Response | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._usage = UsageMeter()
 
     # plumbing
 
@@ -373,6 +375,7 @@ class RealtimeConnection:
 
     async def _commit_user_turn(self, item_id: str, *, respond: bool) -> None:
         seconds = self._buffer_ms / 1000
+        self._usage.user_audio(item_id, self._buffer_ms)
         self._buffer_ms = 0
         previous_id = self._last_item_id
         await self.send(events.audio_committed(item_id, previous_id))
@@ -541,10 +544,12 @@ class RealtimeConnection:
         details = {"type": "cancelled", "reason": reason} if status == "cancelled" else None
         response.record.status = status
         response.record.reason = reason
-        usage = events.usage(
-            input_tokens=100,
-            text_tokens=len(split_words(response.transcript)),
-            audio_tokens=response.audio_ms // 50,
+        usage = self._usage.response(
+            instructions=response.record.instructions or self.state.instructions,
+            items=self.state.items,
+            output_item_id=response.item.get("id") if response.item_added else None,
+            transcript=response.transcript,
+            audio_ms=response.audio_ms,
         )
         if self._response is response:
             self._response = None

@@ -22,6 +22,7 @@ from .auth import require_internal_key, require_user, user_id_from
 from .errors import EXCEPTION_HANDLERS
 from .evaluation.controller import EvaluationController
 from .health import HealthController
+from .metrics import ServiceMetrics
 from .scenarios.controller import InternalScenarioController
 from .services import (
     attach,
@@ -29,6 +30,7 @@ from .services import (
     open_services,
     provide_connection,
     provide_evaluator,
+    provide_metrics,
     provide_pool,
 )
 from .sessions.internal_controller import InternalSessionController
@@ -46,10 +48,14 @@ def _provide_user_id(request: Request[Any, Any, Any]) -> UUID:
     return user_id_from(request)
 
 
-def create_app(settings: Settings) -> Litestar:
+def create_app(settings: Settings, metrics: ServiceMetrics | None = None) -> Litestar:
+    """`metrics`: the registry the served app's request middleware shares (asgi.py); a fresh
+    one by default."""
+    app_metrics = metrics or ServiceMetrics()
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with open_services(settings) as services:
+        async with open_services(settings, app_metrics) as services:
             attach(app.state, services)
             try:
                 yield
@@ -80,6 +86,7 @@ def create_app(settings: Settings) -> Litestar:
             "db_pool": Provide(provide_pool, sync_to_thread=False),
             "user_id": Provide(_provide_user_id, sync_to_thread=False),
             "evaluator": Provide(provide_evaluator, sync_to_thread=False),
+            "metrics": Provide(provide_metrics, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         cors_config=CORSConfig(

@@ -15,6 +15,7 @@ from litestar.datastructures import State
 from .db import Connection, Pool, create_pool
 from .evaluation.client import ChatCompletionsClient
 from .evaluation.evaluator import Evaluator
+from .metrics import ServiceMetrics, start_metrics_server
 from .settings import Settings
 from .tokens.minting import TokenMinter
 from .tokens.service import TokenIssuer
@@ -30,13 +31,18 @@ class Services:
     token_issuer: TokenIssuer
     evaluator: Evaluator
     internal_key: bytes
+    metrics: ServiceMetrics
 
 
 @asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[Services]:
+async def open_services(settings: Settings, metrics: ServiceMetrics) -> AsyncIterator[Services]:
     pool = create_pool(settings)
+    metrics.watch_pool(pool)
     # No waiting for connections: the service starts with the database down (READY_PATH says so).
     await pool.open(wait=False)
+    server = None
+    if settings.metrics_port is not None:
+        server = start_metrics_server(metrics, settings.metrics_host, settings.metrics_port)
     try:
         async with httpx.AsyncClient() as http:
             yield Services(
@@ -47,6 +53,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                     TokenMinter(settings.livekit_api_key, settings.livekit_api_secret),
                     settings.livekit_url,
                     pool,
+                    metrics.tokens_minted,
                 ),
                 evaluator=Evaluator(
                     ChatCompletionsClient(
@@ -58,8 +65,12 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                     settings.evaluation_model,
                 ),
                 internal_key=settings.internal_service_key.encode(),
+                metrics=metrics,
             )
     finally:
+        if server is not None:
+            server.close()
+            metrics.server = None
         await pool.close()
 
 
@@ -88,6 +99,10 @@ def provide_pool(state: State) -> Pool:
 
 def provide_evaluator(state: State) -> Evaluator:
     return services_of(state).evaluator
+
+
+def provide_metrics(state: State) -> ServiceMetrics:
+    return services_of(state).metrics
 
 
 async def provide_connection(state: State) -> AsyncIterator[Connection]:

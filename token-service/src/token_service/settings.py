@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     db_pool_min: int = Field(default=2, ge=0)
     db_pool_max: int = Field(default=10, ge=1)
     db_pool_timeout_s: float = Field(default=5.0, gt=0)
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    """Where Prometheus' `/metrics` is served, apart from the public port; unset: nowhere."""
 
     @property
     def allowed_origin_list(self) -> list[str]:

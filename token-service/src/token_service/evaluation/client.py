@@ -6,6 +6,7 @@ connections). Every failure surfaces as ModelUnavailable.
 """
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -17,6 +18,8 @@ from tenacity import (
     stop_after_attempt,
     wait_incrementing,
 )
+
+from training_contracts import ModelUsage
 
 logger = logging.getLogger("token_service.evaluation")
 
@@ -44,8 +47,28 @@ class _Choice(msgspec.Struct):
     finish_reason: str | None = None
 
 
+class _PromptDetails(msgspec.Struct):
+    cached_tokens: int = 0
+
+
+class _Usage(msgspec.Struct):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    prompt_tokens_details: _PromptDetails | None = None
+
+
 class _Completion(msgspec.Struct):
     choices: list[_Choice]
+    model: str | None = None
+    usage: _Usage | None = None
+
+
+@dataclass(frozen=True)
+class ChatReply:
+    content: str
+    """The first choice's message content."""
+    usage: ModelUsage | None
+    """What the completion cost, when the API said (OpenAI always does)."""
 
 
 _decode_completion = msgspec.json.Decoder(_Completion).decode
@@ -69,8 +92,8 @@ class ChatCompletionsClient:
         self._attempts = retries + 1
         self._backoff_s = backoff_s
 
-    async def complete(self, body: dict[str, Any]) -> str:
-        """The first choice's message content for the request `body` (model, messages, ...)."""
+    async def complete(self, body: dict[str, Any]) -> ChatReply:
+        """The answer to the request `body` (model, messages, ...)."""
         # One per call: tenacity keeps the state of a run of attempts on the retrying object.
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._attempts),
@@ -84,7 +107,7 @@ class ChatCompletionsClient:
         except _Retryable as exc:
             logger.warning("chat completions failed after %d attempts: %s", self._attempts, exc)
             raise ModelUnavailable(f"the model API failed: {exc}") from exc
-        return self._content(raw)
+        return self._reply(raw, str(body.get("model", "")))
 
     async def _send_once(self, payload: bytes) -> bytes:
         """The response body of one attempt; _Retryable when another attempt may succeed."""
@@ -106,7 +129,7 @@ class ChatCompletionsClient:
         return response.content
 
     @staticmethod
-    def _content(raw: bytes) -> str:
+    def _reply(raw: bytes, requested_model: str) -> ChatReply:
         try:
             completion = _decode_completion(raw)
         except msgspec.DecodeError as exc:
@@ -118,4 +141,13 @@ class ChatCompletionsClient:
             raise ModelUnavailable(f"the model refused: {message.refusal}")
         if not message.content:
             raise ModelUnavailable("the model answered an empty message")
-        return message.content
+        usage = None
+        if completion.usage is not None:
+            details = completion.usage.prompt_tokens_details
+            usage = ModelUsage(
+                model=completion.model or requested_model,
+                input_text_tokens=completion.usage.prompt_tokens,
+                input_cached_tokens=details.cached_tokens if details else 0,
+                output_text_tokens=completion.usage.completion_tokens,
+            )
+        return ChatReply(message.content, usage)

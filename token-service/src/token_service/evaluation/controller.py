@@ -6,6 +6,7 @@ the attempt was abandoned: see repository.ABANDONED_AFTER_S),
 gives no usable answer. No database connection is held while the model thinks.
 """
 
+import time
 from uuid import UUID
 
 from litestar import Controller
@@ -16,8 +17,10 @@ from training_contracts import EVALUATION_PATH, ApiErrorCode, Evaluation
 
 from ..db import Pool
 from ..errors import ApiError
+from ..metrics import ServiceMetrics
 from ..routes import post_ok
 from ..sessions.repository import get_turns
+from ..usage.repository import UsageSource, record_usage
 from . import repository
 from .client import ModelUnavailable
 from .evaluator import Evaluator
@@ -35,6 +38,7 @@ class EvaluationController(Controller):
         user_id: NamedDependency[UUID],
         db_pool: NamedDependency[Pool],
         evaluator: NamedDependency[Evaluator],
+        metrics: NamedDependency[ServiceMetrics],
     ) -> Evaluation:
         async with db_pool.connection() as conn:
             context = await repository.load_context(conn, session_id)
@@ -60,16 +64,21 @@ class EvaluationController(Controller):
                 ApiErrorCode.TRANSCRIPT_EMPTY,
                 f"attempt {attempt} ended with no transcript turns to evaluate",
             )
+        started = time.perf_counter()
         try:
-            feedback = await evaluator.evaluate(
+            feedback, usage = await evaluator.evaluate(
                 context.scenario_title, context.caller_prompt, turns
             )
         except ModelUnavailable as exc:
+            metrics.evaluations.labels("unavailable").observe(time.perf_counter() - started)
             raise ApiError(
                 ApiErrorCode.EVALUATION_UNAVAILABLE,
                 f"no evaluation could be generated: {exc}",
             ) from exc
+        metrics.evaluations.labels("ok").observe(time.perf_counter() - started)
         async with db_pool.connection() as conn:
+            if usage is not None:
+                await record_usage(conn, session_id, attempt, UsageSource.EVALUATION, usage)
             await repository.save(conn, session_id, attempt, feedback, evaluator.model)
             # The first stored evaluation wins when two requests raced to the model.
             saved = await repository.load_context(conn, session_id, attempt=attempt)

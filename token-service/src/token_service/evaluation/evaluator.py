@@ -6,7 +6,7 @@ from typing import Any, Final
 
 import msgspec
 
-from training_contracts import Observation, Role, TurnView
+from training_contracts import ModelUsage, Observation, Role, TurnView
 
 from .client import ChatCompletionsClient, ModelUnavailable
 
@@ -160,8 +160,8 @@ class Evaluator:
 
     async def evaluate(
         self, scenario_title: str | None, caller_prompt: str | None, turns: Sequence[TurnView]
-    ) -> Feedback:
-        """Raises ModelUnavailable when no usable evaluation can be had."""
+    ) -> tuple[Feedback, ModelUsage | None]:
+        """The feedback and what it cost; ModelUnavailable when no usable evaluation can be had."""
         body = build_request(self.model, scenario_title, caller_prompt, turns)
-        content = await self._client.complete(body)
-        return parse_feedback(content, {turn.turn_order for turn in turns})
+        reply = await self._client.complete(body)
+        return parse_feedback(reply.content, {turn.turn_order for turn in turns}), reply.usage

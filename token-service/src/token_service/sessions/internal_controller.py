@@ -21,7 +21,9 @@ from training_contracts import (
 
 from ..db import Connection
 from ..errors import ApiError
+from ..metrics import ServiceMetrics
 from ..routes import post_ok
+from ..usage.repository import UsageSource, record_usage
 from . import repository
 
 
@@ -36,7 +38,10 @@ class InternalSessionController(Controller):
         summary="Create a voice session, or the next attempt of an assignment's session",
     )
     async def create_session(
-        self, data: JSONBody[CreateSessionRequest], db: NamedDependency[Connection]
+        self,
+        data: JSONBody[CreateSessionRequest],
+        db: NamedDependency[Connection],
+        metrics: NamedDependency[ServiceMetrics],
     ) -> CreateSessionResponse:
         if data.type is SessionType.ASSIGNMENT and data.assignment_id is None:
             raise ApiError(ApiErrorCode.BAD_REQUEST, "an assignment session needs assignmentId")
@@ -77,6 +82,7 @@ class InternalSessionController(Controller):
         except pg_errors.ForeignKeyViolation as exc:
             # deleted between the lookup and the insert
             raise _not_found("user, assignment or scenario") from exc
+        metrics.sessions_created.labels(data.type.value).inc()
         return CreateSessionResponse(session_id=session_id, attempt=attempt)
 
     @post_ok(
@@ -87,8 +93,10 @@ class InternalSessionController(Controller):
         session_id: FromPath[UUID],
         data: JSONBody[TranscriptBatch],
         db: NamedDependency[Connection],
+        metrics: NamedDependency[ServiceMetrics],
     ) -> TranscriptAck:
-        """Turns sent again are stored once; `final` completes the attempt."""
+        """Turns sent again are stored once; `final` completes the attempt. The batch's `usage`
+        belongs to the attempt its turns name (none named: the current one)."""
         if len(data.turns) > MAX_TURNS_PER_BATCH:
             raise ApiError(
                 ApiErrorCode.PAYLOAD_TOO_LARGE,
@@ -113,4 +121,8 @@ class InternalSessionController(Controller):
                 f"attemptNumber {outcome.max_attempt} is beyond the session's current attempt "
                 f"{outcome.current_attempt}",
             )
+        metrics.turns_stored.inc(outcome.stored)
+        attempt = outcome.max_attempt or outcome.current_attempt
+        if data.usage is not None and attempt is not None:
+            await record_usage(db, session_id, attempt, UsageSource.REALTIME, data.usage)
         return TranscriptAck(received=len(data.turns), stored=outcome.stored)

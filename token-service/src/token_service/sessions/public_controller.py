@@ -11,6 +11,7 @@ from training_contracts import SESSION_PATH, ApiErrorCode, SessionView
 from ..db import Connection
 from ..errors import ApiError
 from ..routes import route
+from ..usage.repository import list_usage
 from . import repository
 
 
@@ -28,4 +29,4 @@ class SessionController(Controller):
         if row.user_id != user_id:
             raise ApiError(ApiErrorCode.FORBIDDEN, "the session belongs to another user")
         turns = await repository.get_turns(db, session_id)
-        return repository.session_view(row, turns)
+        return repository.session_view(row, turns, await list_usage(db, session_id))

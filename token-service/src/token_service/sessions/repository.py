@@ -7,7 +7,14 @@ from uuid import UUID
 import msgspec
 from psycopg.rows import class_row
 
-from training_contracts import Role, SessionType, SessionView, TranscriptTurn, TurnView
+from training_contracts import (
+    AttemptUsage,
+    Role,
+    SessionType,
+    SessionView,
+    TranscriptTurn,
+    TurnView,
+)
 
 from ..db import Connection
 
@@ -205,7 +212,9 @@ async def get_turns(
     ]
 
 
-def session_view(row: SessionRow, turns: list[TurnView]) -> SessionView:
+def session_view(
+    row: SessionRow, turns: list[TurnView], usage: list[AttemptUsage] | None = None
+) -> SessionView:
     return SessionView(
         id=row.id,
         type=SessionType(row.type),
@@ -216,4 +225,5 @@ def session_view(row: SessionRow, turns: list[TurnView]) -> SessionView:
         turns=turns,
         assignment_id=row.assignment_id,
         scenario_id=row.scenario_id,
+        usage=usage or [],
     )

@@ -51,6 +51,7 @@ class TokenFastRoute:
         ):
             await self._app(scope, receive, send)
             return
+        scope["path_template"] = TOKEN_PATH  # as Litestar's router labels its routes (metrics.py)
         user_header = origin = None
         for name, value in scope["headers"]:
             if name == _USER_ID_HEADER:

@@ -9,6 +9,7 @@ import secrets
 from uuid import UUID
 
 import msgspec
+from prometheus_client import Counter
 
 from training_contracts import (
     ROOM_NAME_PREFIX,
@@ -41,25 +42,31 @@ def decode_token_request(body: bytes) -> TokenRequest | None:
 class TokenIssuer:
     """Checks what the token may dispatch and mints it; one per app."""
 
-    __slots__ = ("_minter", "_pool", "_server_url")
+    __slots__ = ("_minted", "_minter", "_pool", "_server_url")
 
-    def __init__(self, minter: TokenMinter, server_url: str, pool: Pool) -> None:
+    def __init__(
+        self, minter: TokenMinter, server_url: str, pool: Pool, minted: Counter | None = None
+    ) -> None:
+        """`minted` counts the tokens by kind (assignment, scenario, free_practice)."""
         self._minter = minter
         self._server_url = server_url
         self._pool = pool
+        self._minted = minted
 
     async def issue(self, user_id: UUID, request: TokenRequest | None) -> TokenResponse:
-        metadata = AgentDispatchMetadata(user_id=user_id)
+        metadata, kind = AgentDispatchMetadata(user_id=user_id), "free_practice"
         if request is not None and request.assignment_id is not None:
-            metadata = await self._for_assignment(user_id, request.assignment_id)
+            metadata, kind = (
+                await self._for_assignment(user_id, request.assignment_id),
+                "assignment",
+            )
         elif request is not None and request.scenario_id is not None:
-            metadata = await self._for_scenario(user_id, request.scenario_id)
+            metadata, kind = await self._for_scenario(user_id, request.scenario_id), "scenario"
         room = ROOM_NAME_PREFIX + secrets.token_hex(4)
-        return TokenResponse(
-            token=self._minter.mint(str(user_id), room, encode_dispatch(metadata)),
-            server_url=self._server_url,
-            room_name=room,
-        )
+        token = self._minter.mint(str(user_id), room, encode_dispatch(metadata))
+        if self._minted is not None:
+            self._minted.labels(kind).inc()
+        return TokenResponse(token=token, server_url=self._server_url, room_name=room)
 
     async def _for_assignment(self, user_id: UUID, assignment_id: UUID) -> AgentDispatchMetadata:
         """The assignment's own scenario wins over one given beside it."""

@@ -1,0 +1,74 @@
+"""Both services' /metrics, scraped before, during and after one call and its evaluation."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from cluster_support import Samples, converse, record_placement, scrape, stored_session, total
+
+from devstack.cluster import ClusterStack
+from training_contracts import EVALUATION_PATH, TOKEN_PATH, USER_ID_HEADER, fill
+
+TS = "token-service"
+TOKEN_SERVICES = (TS, "token-service-2")
+WORKERS = ("agent", "agent-2")
+
+
+def scrape_all(cluster: ClusterStack, names: tuple[str, ...]) -> Samples:
+    """The services' samples added up: the call's job may run on either worker, and each worker
+    stores through a token service of its own."""
+    summed: Samples = {}
+    for name in names:
+        for key, value in scrape(cluster.metrics_urls[name]).items():
+            summed[key] = summed.get(key, 0.0) + value
+    return summed
+
+
+async def test_metrics_move_with_a_call(cluster: ClusterStack, user_id: str) -> None:
+    ts_before = scrape_all(cluster, TOKEN_SERVICES)
+    w_before = scrape_all(cluster, WORKERS)
+
+    call = await converse(cluster, token_service=TS, node="node-1", user_id=user_id)
+    w_during = scrape_all(cluster, WORKERS)
+    await call.trainee.leave()
+    record_placement("metrics", cluster, call)
+    view = await stored_session(cluster, call, via=TS)
+    async with httpx.AsyncClient(timeout=30.0, trust_env=False) as client:
+        evaluated = await client.post(
+            cluster.token_services[TS].url + fill(EVALUATION_PATH, session_id=call.session_id),
+            headers={USER_ID_HEADER: user_id},
+        )
+    assert evaluated.status_code == 200, evaluated.text
+    # The worker's counts of a finished job are written as the job ends; the final batch was
+    # stored before that, so give the job process a moment to finish.
+    await asyncio.sleep(2.0)
+    ts_after = scrape_all(cluster, TOKEN_SERVICES)
+    w_after = scrape_all(cluster, WORKERS)
+
+    def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
+        return total(after, name, **labels) - total(before, name, **labels)
+
+    # token service
+    assert moved(ts_before, ts_after, "token_service_tokens_minted_total") == 1
+    assert moved(ts_before, ts_after, "token_service_sessions_created_total") == 1
+    assert moved(ts_before, ts_after, "token_service_transcript_turns_stored_total") >= 2
+    token_route = {"route": TOKEN_PATH, "method": "POST", "status": "200"}
+    assert moved(ts_before, ts_after, "token_service_request_seconds_count", **token_route) == 1
+    assert moved(ts_before, ts_after, "token_service_evaluation_seconds_count", outcome="ok") == 1
+    assert total(ts_after, "token_service_db_pool_connections") >= 1
+    assert total(ts_after, "token_service_db_pool_connections_in_use") >= 0
+
+    # workers
+    assert total(w_during, "agent_calls_running") == 1
+    assert total(w_after, "agent_calls_running") == 0
+    assert moved(w_before, w_after, "agent_session_published_seconds_count") == 1
+    assert moved(w_before, w_after, "agent_transcript_batches_total", outcome="delivered") >= 1
+    assert moved(w_before, w_after, "agent_call_setup_failures_total") == 0
+    usage = view.usage[0]
+    assert usage.realtime is not None
+    assert usage.evaluation is None  # read before the evaluation
+    tokens = moved(
+        w_before, w_after, "agent_model_tokens_total", model="gpt-realtime", kind="output_audio"
+    )
+    assert tokens == usage.realtime.output_audio_tokens
