@@ -60,7 +60,7 @@ lint: install $(TSC) ## ruff, mypy --strict over every package, tsc --strict ove
 	@# One run per package: each has a tests/conftest.py, and mypy refuses two modules of one name.
 	@set -e; for pkg in contracts token-service agent-service openai-stub; do \
 	  echo "mypy --strict $$pkg"; .venv/bin/mypy $$pkg/src $$pkg/tests; done
-	.venv/bin/mypy devstack/src tests bench
+	.venv/bin/mypy devstack/src tests bench containers
 	.venv/bin/mypy tests-e2e
 	@test -z "$$(gofmt -l bench/crowd)" || { echo "gofmt: bench/crowd needs formatting:"; gofmt -l bench/crowd; exit 1; }
 	cd bench/crowd && go vet ./...
@@ -74,10 +74,16 @@ unit: install system-deps livekit-server ## unit and service tests (real Postgre
 e2e: install system-deps livekit-server ## the whole call for real: Postgres, livekit-server, stub, both services, trainee clients
 	.venv/bin/pytest tests-e2e
 
-test: lint unit e2e ## everything CI runs
+test: lint unit e2e compose-test ## everything CI runs
 
 up: install system-deps livekit-server ## run the whole stack locally as processes (Ctrl-C stops it)
 	$(PY) -m devstack up
+
+compose-test: install system-deps livekit-server ## compose.yaml and the Dockerfiles for real on podman (as root; installs it): build, up, one whole call, image checks, down
+	containers/compose-test.sh "$$(command -v livekit-server || echo $(LIVEKIT_SERVER))"
+
+deploy-agent: ## stage agent-service with contracts/ beside it and `lk agent deploy` it to LiveKit Cloud
+	containers/deploy-agent.sh
 
 compose-up: ## run the stack with Docker compose (where a Docker engine runs)
 	docker compose up --build
@@ -93,3 +99,4 @@ export-contracts: install ## regenerate contracts/export (JSON Schema + TypeScri
 	$(PY) -m training_contracts export
 
 .PHONY: help install lock system-deps livekit-server crowd lint unit e2e test up compose-up down bench export-contracts
+.PHONY: compose-test deploy-agent
