@@ -96,6 +96,7 @@ done
 
 step "build: the three images from the repository's Dockerfiles"
 compose build >"$run/build.log" 2>&1 || { tail -40 "$run/build.log" >&2; exit 1; }
+podman image prune -f --filter label=com.docker.compose.image.builder >/dev/null  # replaced builds
 
 step "build: the context make deploy-agent uploads"
 containers/stage-agent.sh "$run/agent-deploy"
