@@ -85,7 +85,7 @@ lint: install $(TSC) $(WEB_STAMP) $(BROWSER_STAMP) ## ruff, mypy --strict over e
 	@# One run per package: each has a tests/conftest.py, and mypy refuses two modules of one name.
 	@set -e; for pkg in contracts token-service agent-service openai-stub; do \
 	  echo "mypy --strict $$pkg"; .venv/bin/mypy $$pkg/src $$pkg/tests; done
-	.venv/bin/mypy devstack/src tests bench
+	.venv/bin/mypy devstack/src tests bench containers
 	.venv/bin/mypy tests-e2e
 	.venv/bin/mypy tests-browser
 	.venv/bin/mypy tests-cluster
@@ -111,13 +111,19 @@ browser: install system-deps livekit-server chromium web $(TSC) $(BROWSER_STAMP)
 cluster: install system-deps livekit-server ## the cluster shape for real: Redis, two livekit-server nodes, two workers, two token services, metrics
 	.venv/bin/pytest tests-cluster
 
-test: lint unit e2e cluster browser ## everything CI runs
+test: lint unit e2e cluster browser compose-test ## everything CI runs
 
 up: install system-deps livekit-server web ## run the whole stack and the trainee page (http://localhost:3003) locally as processes (Ctrl-C stops it)
 	$(PY) -m devstack up
 
 up-cluster: install system-deps livekit-server ## the same in the cluster shape: Redis, two livekit-server nodes, two workers, two token services
 	$(PY) -m devstack up --cluster
+
+compose-test: install system-deps livekit-server ## compose.yaml and the Dockerfiles for real on podman (as root; installs it): build, up, one whole call, image checks, down
+	containers/compose-test.sh "$$(command -v livekit-server || echo $(LIVEKIT_SERVER))"
+
+deploy-agent: ## stage agent-service with contracts/ beside it and `lk agent deploy` it to LiveKit Cloud
+	containers/deploy-agent.sh
 
 compose-up: ## run the stack with Docker compose (where a Docker engine runs)
 	docker compose up --build
@@ -133,3 +139,4 @@ export-contracts: install ## regenerate contracts/export (JSON Schema + TypeScri
 	$(PY) -m training_contracts export
 
 .PHONY: help install lock system-deps livekit-server crowd web chromium browser lint unit e2e cluster test up up-cluster compose-up down bench export-contracts
+.PHONY: compose-test deploy-agent

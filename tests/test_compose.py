@@ -1,6 +1,7 @@
-"""compose.yaml and compose.cluster.yaml checked statically: no Docker engine runs where CI runs,
-so this is what stands between a typo in an environment name and a container that starts with a
-missing setting."""
+"""compose.yaml, compose.cluster.yaml and the Dockerfiles checked statically, in seconds; `make
+compose-test` runs compose.yaml for real on podman (containers/compose-test.sh). These name the
+mistake directly: an environment name no setting reads, a healthcheck form podman's Docker API
+breaks, a base image without a stand-in, a dependency list typed out again in a Dockerfile."""
 
 import re
 from pathlib import Path
@@ -14,6 +15,7 @@ from agent_service.settings import Settings as AgentSettings
 from token_service.settings import Settings as TokenServiceSettings
 
 ROOT = Path(__file__).resolve().parents[1]
+DOCKERFILES = sorted(ROOT.glob("*/Dockerfile"))
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "compose.yaml").read_text())
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 OUR_SETTINGS: dict[str, type[BaseSettings]] = {
@@ -43,10 +45,55 @@ def test_every_image_is_pinned() -> None:
             assert not image.endswith(":latest"), name
 
 
-def test_every_long_running_service_has_a_healthcheck() -> None:
+def test_every_service_has_a_shell_form_healthcheck() -> None:
+    # Podman's Docker API splits an exec-form ("CMD") command line on whitespace; CMD-SHELL works
+    # for Docker and podman alike. The agent's is here too: podman's image format drops the
+    # Dockerfile's HEALTHCHECK.
     for name, service in SERVICES.items():
-        if name != "agent-service":  # the worker has no HTTP port of its own to expose
-            assert "healthcheck" in service, f"{name} has no healthcheck"
+        assert service["healthcheck"]["test"][0] == "CMD-SHELL", name
+
+
+def test_no_top_level_name_which_compose_v1_refuses() -> None:
+    assert "name" not in COMPOSE
+
+
+def test_our_services_restart() -> None:
+    # token-service's `migrate` exits while Postgres is still starting under a runner that
+    # ignores health conditions.
+    for name in ("token-service", "agent-service", "livekit"):
+        assert SERVICES[name]["restart"] == "unless-stopped", name
+
+
+def test_livekit_advertises_the_node_ip_it_is_given() -> None:
+    assert SERVICES["livekit"]["environment"]["NODE_IP"] == "${LIVEKIT_NODE_IP:-}"
+
+
+def base_images() -> set[str]:
+    froms = {
+        line.split()[1]
+        for dockerfile in DOCKERFILES
+        for line in dockerfile.read_text().splitlines()
+        if line.startswith("FROM ")
+    }
+    return froms | {service["image"] for service in SERVICES.values() if "image" in service}
+
+
+def test_every_base_image_has_a_stand_in() -> None:
+    script = (ROOT / "containers" / "standin-bases.sh").read_text()
+    stand_ins = set(re.findall(r"^\w+_IMAGE=docker\.io/(?:library/)?(\S+)$", script, re.MULTILINE))
+    assert base_images() == stand_ins
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda path: path.parent.name)
+def test_dockerfiles_install_the_packages_not_a_copy_of_their_dependencies(
+    dockerfile: Path,
+) -> None:
+    installs = [line for line in dockerfile.read_text().splitlines() if "pip install" in line]
+    assert installs
+    for line in installs:
+        arguments = line.split("pip install", 1)[1].split("&&")[0].split()
+        named = [a for a in arguments if not a.startswith(("-", "./")) and a != "constraints.txt"]
+        assert not named, f"{dockerfile}: installs {named} by name; its pyproject lists them"
 
 
 def test_postgres_healthcheck_uses_pg_isready() -> None:

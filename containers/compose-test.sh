@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# `make compose-test`: compose.yaml and the three Dockerfiles, run for real on podman.
+#
+# Prepares the host (containers/podman-host.sh), the compose client (containers/compose-client.sh,
+# built while the stand-in bases are: containers/standin-bases.sh), builds the images through
+# Docker Compose v2 against podman's Docker API, builds the context
+# `make deploy-agent` would upload, brings the stack up with the offline profile, waits for every
+# service to be healthy, makes one whole call from this host (containers/whole_call.py), checks what
+# the images hold (containers/check_images.py), and takes everything down again. On any exit the
+# project's containers, network and volumes are removed, and their absence is checked.
+#
+# usage: containers/compose-test.sh LIVEKIT_SERVER_BINARY
+set -euo pipefail
+cd "$(dirname "$0")/.."
+livekit_bin=${1:?usage: $0 LIVEKIT_SERVER_BINARY}
+compose_bin=$PWD/.tools/compose/docker-compose
+
+PROJECT=voice-training-compose-test
+HOST_PORTS=(5432 7880 7881 8000 8090)
+HEALTHY_TIMEOUT_S=180
+REGISTERED_TIMEOUT_S=60
+started=$SECONDS
+step() { printf '== [%4ds] %s\n' $((SECONDS - started)) "$*"; }
+
+step "host: podman, runc, iptables, debootstrap"
+containers/podman-host.sh
+podman --version
+
+run=$(mktemp -d)
+socket=$run/podman.sock
+service_pid="" healthchecks_pid="" client_pid=""
+compose() { "$compose_bin" --project-name "$PROJECT" --env-file offline.env "$@"; }
+
+project_leftovers() {
+  local filter=label=com.docker.compose.project=$PROJECT
+  podman ps -aq --filter "$filter"
+  podman network ls -q --filter "$filter"
+  podman volume ls -q --filter "$filter"
+}
+
+finish() {
+  local status=$?
+  trap - EXIT
+  if [ -n "$service_pid" ]; then
+    if [ "$status" != 0 ]; then
+      step "FAILED: the stack's state and last logs"
+      compose ps -a || true
+      compose logs --no-color --tail 30 2>&1 | cut -c1-400 || true
+    fi
+    step "down: containers, network and volumes"
+    compose down --volumes --remove-orphans --timeout 5 >/dev/null 2>&1 || true
+  fi
+  [ -z "$client_pid" ] || kill "$client_pid" 2>/dev/null || true
+  [ -z "$healthchecks_pid" ] || kill "$healthchecks_pid" 2>/dev/null || true
+  [ -z "$service_pid" ] || kill "$service_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$run"
+  local left
+  left=$(project_leftovers)
+  if [ -n "$left" ]; then
+    echo "compose-test: left behind: $left" >&2
+    status=1
+  fi
+  step "compose-test $([ "$status" = 0 ] && echo passed || echo FAILED)"
+  exit "$status"
+}
+trap finish EXIT
+
+step "compose client, built beside the stand-in bases"
+containers/compose-client.sh "$compose_bin" >"$run/compose-client.log" 2>&1 &
+client_pid=$!
+
+step "stand-in bases (no registry here)"
+containers/standin-bases.sh "$livekit_bin"
+wait "$client_pid" || { cat "$run/compose-client.log" >&2; exit 1; }
+client_pid=""
+
+# A private Docker API socket for this run; podman is daemonless, so stopping it stops nothing else.
+podman system service --time=0 "unix://$socket" >"$run/service.log" 2>&1 &
+service_pid=$!
+for _ in $(seq 50); do [ -S "$socket" ] && break; sleep 0.1; done
+[ -S "$socket" ] || { cat "$run/service.log" >&2; exit 1; }
+export DOCKER_HOST=unix://$socket
+# Compose v2 builds through BuildKit by default, which podman's API does not offer.
+export DOCKER_BUILDKIT=0 COMPOSE_BAKE=false
+"$compose_bin" version
+
+step "leftovers of an earlier run"
+compose down --volumes --remove-orphans --timeout 5 >/dev/null 2>&1
+for port in "${HOST_PORTS[@]}"; do
+  if ss -Hltn "sport = :$port" | grep -q .; then
+    echo "compose-test: port $port on this host is taken (make up running?); compose.yaml publishes it" >&2
+    exit 1
+  fi
+done
+
+step "build: the three images from the repository's Dockerfiles"
+compose build >"$run/build.log" 2>&1 || { tail -40 "$run/build.log" >&2; exit 1; }
+podman image prune -f --filter label=com.docker.compose.image.builder >/dev/null  # replaced builds
+
+step "build: the context make deploy-agent uploads"
+containers/stage-agent.sh "$run/agent-deploy"
+podman build -q --format docker -t "localhost/$PROJECT/agent-deploy:latest" "$run/agent-deploy" >/dev/null
+
+# The address livekit-server advertises for media: this host's own (default-route) address, so
+# the trainee here reaches it through the published ports and the agent through the host, as
+# browsers do with LIVEKIT_NODE_IP set (README, "Containers").
+default_dev=$(ip -4 route show default | awk '{print $5; exit}')
+LIVEKIT_NODE_IP=$(ip -4 -o addr show dev "$default_dev" | awk '{split($4, a, "/"); print a[1]; exit}')
+export LIVEKIT_NODE_IP
+
+# Without systemd podman runs a container's healthcheck only when asked to.
+(while true; do
+  for id in $(podman ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter health=starting) \
+    $(podman ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter health=unhealthy); do
+    podman healthcheck run "$id" >/dev/null 2>&1 || true
+  done
+  sleep 1
+done) &
+healthchecks_pid=$!
+
+step "up: offline profile, livekit node IP $LIVEKIT_NODE_IP"
+compose up --detach --wait --wait-timeout "$HEALTHY_TIMEOUT_S" --quiet-pull
+compose ps --format 'table {{.Service}}\t{{.Status}}'
+
+step "agent registered with livekit-server"
+deadline=$((SECONDS + REGISTERED_TIMEOUT_S))
+until compose logs --no-color agent-service 2>&1 | grep -q 'registered worker'; do
+  [ "$SECONDS" -lt "$deadline" ] || { echo "agent not registered in ${REGISTERED_TIMEOUT_S} s" >&2; exit 1; }
+  sleep 1
+done
+
+step "demo data: token-service seed-demo, in its container"
+# Retried: a name lookup inside podman's network has been seen to fail once on a loaded machine.
+for try in 1 2 3 4 5; do
+  demo=$(compose exec -T token-service token-service seed-demo) && break
+  [ "$try" -lt 5 ] || exit 1
+  sleep 2
+done
+user_id=$(.venv/bin/python -c 'import json, sys; print(json.loads(sys.argv[1])["users"][0]["userId"])' "$demo")
+
+step "whole call: trainee -> token -> dispatch -> session.id -> reply -> transcript -> evaluation"
+.venv/bin/python containers/whole_call.py --token-service http://127.0.0.1:8000 --user-id "$user_id"
+
+step "images: non-root, pinned, sizes"
+.venv/bin/python containers/check_images.py "$PROJECT"

@@ -1,0 +1,129 @@
+"""One whole call against a running stack, as a trainee and the frontend make it.
+
+`python containers/whole_call.py --token-service URL --user-id UUID` (a user the database holds) runs the trainee client
+(`python -m devstack.trainee`) through a call, then asks the token service, as the frontend does,
+for the stored session and its evaluation. Checked: the agent published `session.id`, the trainee
+heard the caller reply, the transcript (both roles) was stored with the attempt completed, and
+the evaluation answered 200. Exit status 1 with the reason on any miss.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+import msgspec
+
+from training_contracts import (
+    ATTR_SESSION_ID,
+    EVALUATION_PATH,
+    SESSION_PATH,
+    USER_ID_HEADER,
+    Evaluation,
+    Role,
+    SessionView,
+    fill,
+)
+
+LINE = "Hello, you've reached the support line. My name is Sam. What's going on tonight?"
+COMPLETED = "completed"
+TRAINEE_TIMEOUT_S = 120.0
+STORED_TIMEOUT_S = 30.0
+EVALUATION_TRIES = 20
+
+
+class CallFailed(Exception):
+    pass
+
+
+def run_trainee(token_service: str, user_id: str) -> str:
+    """The trainee's call; returns the session id the agent published."""
+    argv = [sys.executable, "-m", "devstack.trainee", "--token-service", token_service]
+    argv += ["--user-id", user_id, "--say", LINE, "--reply-timeout", "30", "--leave"]
+    try:
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=TRAINEE_TIMEOUT_S, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise CallFailed(
+            f"trainee still running after {TRAINEE_TIMEOUT_S} s: {exc.stdout!r}"
+        ) from exc
+    events: list[dict[str, Any]] = [
+        json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")
+    ]
+    for event in events:
+        print(f"  trainee: {json.dumps(event)}")
+    if done.returncode != 0:
+        raise CallFailed(f"trainee exited {done.returncode}: {done.stderr[-2000:]}")
+    names = [event["event"] for event in events]
+    attribute = next((e for e in events if e["event"] == "attribute"), None)
+    if attribute is None or attribute["key"] != ATTR_SESSION_ID:
+        raise CallFailed(f"the agent published no {ATTR_SESSION_ID}: {attribute}")
+    for expected in ("heard_reply", "left"):
+        if expected not in names:
+            raise CallFailed(f"trainee never reported {expected!r}: {names}")
+    return str(attribute["value"])
+
+
+def stored_session(client: httpx.Client, user_id: str, session_id: str) -> SessionView:
+    """The session once its attempt is completed, with both roles' turns."""
+    deadline = time.monotonic() + STORED_TIMEOUT_S
+    while True:
+        response = client.get(
+            fill(SESSION_PATH, session_id=session_id), headers={USER_ID_HEADER: user_id}
+        )
+        if response.status_code != 200:
+            raise CallFailed(f"GET session: {response.status_code} {response.text}")
+        session = msgspec.json.decode(response.content, type=SessionView)
+        roles = {turn.role for turn in session.turns if turn.attempt_number == session.attempt}
+        if session.status == COMPLETED and roles == {Role.USER, Role.ASSISTANT}:
+            return session
+        if time.monotonic() > deadline:
+            raise CallFailed(f"transcript not stored in {STORED_TIMEOUT_S} s: {session}")
+        time.sleep(0.5)
+
+
+def evaluation(client: httpx.Client, user_id: str, session_id: str) -> Evaluation:
+    """The frontend's loop: 409 (transcript pending) is retried, a bounded number of times."""
+    for _ in range(EVALUATION_TRIES):
+        response = client.post(
+            fill(EVALUATION_PATH, session_id=session_id), headers={USER_ID_HEADER: user_id}
+        )
+        if response.status_code == 200:
+            return msgspec.json.decode(response.content, type=Evaluation)
+        if response.status_code != 409:
+            raise CallFailed(f"evaluation: {response.status_code} {response.text}")
+        time.sleep(1.0)
+    raise CallFailed(f"evaluation still pending after {EVALUATION_TRIES} tries")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--token-service", required=True, help="its base URL, e.g. http://127.0.0.1:8000"
+    )
+    parser.add_argument("--user-id", required=True, help="a user in its database (seed-demo's)")
+    args = parser.parse_args()
+    user_id = args.user_id
+    try:
+        session_id = run_trainee(args.token_service, user_id)
+        print(f"  session.id {session_id} published, the caller heard")
+        with httpx.Client(base_url=args.token_service, timeout=15.0, trust_env=False) as client:
+            session = stored_session(client, user_id, session_id)
+            print(f"  transcript stored: {len(session.turns)} turns, status {session.status}")
+            result = evaluation(client, user_id, session_id)
+            print(f"  evaluation 200: score {result.overall_score}, model {result.model}")
+    except CallFailed as exc:
+        print(f"whole call FAILED: {exc}", file=sys.stderr)
+        return 1
+    print("whole call: ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
