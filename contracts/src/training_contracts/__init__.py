@@ -17,6 +17,14 @@ Evolution rule: a field is added by appending it with a default, so older reader
 older writers still decode; a field's type never changes and a field is never removed or renamed.
 Anything else is a breaking change: it gets a new `version` tag (DISPATCH_VERSION) and the package's
 major version, and readers refuse versions they do not know with `unsupported_version`.
+A closed set of codes (AgentErrorCode, ApiErrorCode) grows by appending a member; readers show a
+generic message for a code they do not know.
+
+A body whose valid shapes depend on one field is a tagged union on that field, one struct per
+shape (CreateSessionRequest: `type` "assignment" needs `assignmentId`, "free_practice" has none).
+Splitting a struct into such variants is not a breaking change when the wire does not move: every
+body the reader accepted still decodes to the same meaning and every body it refused is still
+refused; the schema now says what the reader already enforced.
 """
 
 from .attributes import ATTR_ERROR, ATTR_SESSION_ID, AgentErrorCode
@@ -32,8 +40,10 @@ from .internal_api import (
     INTERNAL_KEY_HEADER,
     MAX_TURN_CONTENT_CHARS,
     MAX_TURNS_PER_BATCH,
+    AssignmentSessionRequest,
     CreateSessionRequest,
     CreateSessionResponse,
+    FreePracticeSessionRequest,
     ModelUsage,
     Role,
     ScenarioResponse,
@@ -65,6 +75,7 @@ from .public_api import (
     ErrorBody,
     ErrorDetail,
     Evaluation,
+    HealthStatus,
     Observation,
     SessionView,
     TokenRequest,
@@ -100,6 +111,7 @@ __all__ = [
     "AgentErrorCode",
     "ApiErrorCode",
     "AssignmentList",
+    "AssignmentSessionRequest",
     "AssignmentView",
     "AttemptUsage",
     "ContractError",
@@ -108,6 +120,8 @@ __all__ = [
     "ErrorBody",
     "ErrorDetail",
     "Evaluation",
+    "FreePracticeSessionRequest",
+    "HealthStatus",
     "IceServer",
     "ModelUsage",
     "Observation",
