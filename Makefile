@@ -135,8 +135,9 @@ down: ## stop what `make up` or `make compose-up` started
 bench: install system-deps livekit-server crowd ## benchmarks: prints a table, writes JSON under .bench/
 	$(PY) -m bench
 
-export-contracts: install ## regenerate contracts/export (JSON Schema + TypeScript)
+export-contracts: install ## regenerate contracts/export (JSON Schema, TypeScript, the token service's OpenAPI document)
 	$(PY) -m training_contracts export
+	$(PY) -m token_service.cli openapi
 
 .PHONY: help install lock system-deps livekit-server crowd web chromium browser lint unit e2e cluster test up up-cluster compose-up down bench export-contracts
 .PHONY: compose-test deploy-agent

@@ -1,7 +1,7 @@
 """Bodies of the internal API the agent calls (authenticated by `X-Internal-Service-Key`)."""
 
 from enum import StrEnum
-from typing import Annotated, Final, TypeAlias
+from typing import Annotated, ClassVar, Final, TypeAlias
 from uuid import UUID
 
 import msgspec
@@ -36,6 +36,7 @@ class AssignmentSessionRequest(
 ):
     """The next attempt of the assignment's session; a scenarioId must be the assignment's own."""
 
+    type: ClassVar[SessionType] = SessionType.ASSIGNMENT
     user_id: UUID
     assignment_id: UUID
     scenario_id: UUID | None = None
@@ -46,6 +47,7 @@ class FreePracticeSessionRequest(
 ):
     """A new session of scenarioId or of the default caller; no assignment (assignmentId null)."""
 
+    type: ClassVar[SessionType] = SessionType.FREE_PRACTICE
     user_id: UUID
     assignment_id: None = None
     scenario_id: UUID | None = None
