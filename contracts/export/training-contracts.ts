@@ -10,6 +10,7 @@ export const INTERNAL_KEY_HEADER = "X-Internal-Service-Key" as const;
 export const ROOM_NAME_PREFIX = "training-" as const;
 export const MAX_TURNS_PER_BATCH = 5000 as const;
 export const MAX_TURN_CONTENT_CHARS = 20000 as const;
+export const MAX_TURN_NUMBER = 2147483647 as const;
 export const TOKEN_PATH = "/api/livekit/token" as const;
 export const SESSION_PATH = "/api/sessions/{session_id}" as const;
 export const EVALUATION_PATH = "/api/sessions/{session_id}/evaluation" as const;
@@ -43,8 +44,9 @@ export const ApiErrorCode = {
   INTERNAL_ERROR: "internal_error",
   USER_NOT_FOUND: "user_not_found",
   ASSIGNMENT_NOT_FOUND: "assignment_not_found",
+  CONFLICT: "conflict",
 } as const;
-export type ApiErrorCode = "bad_request" | "unauthorized" | "forbidden" | "not_found" | "transcript_pending" | "transcript_empty" | "payload_too_large" | "evaluation_unavailable" | "not_ready" | "internal_error" | "user_not_found" | "assignment_not_found";
+export type ApiErrorCode = "bad_request" | "unauthorized" | "forbidden" | "not_found" | "transcript_pending" | "transcript_empty" | "payload_too_large" | "evaluation_unavailable" | "not_ready" | "internal_error" | "user_not_found" | "assignment_not_found" | "conflict";
 
 export const SessionType = {
   ASSIGNMENT: "assignment",

@@ -175,4 +175,4 @@ async def test_scenario_must_be_the_assignments(client: Client, rows: Rows) -> N
     assert (await create(client, {**base, "scenarioId": str(scenario_id)}))[1] == 1
     other = await rows.scenario()
     response = await client.post(URL, json={**base, "scenarioId": str(other)}, headers=internal())
-    assert_error(response, 400, "bad_request")
+    assert_error(response, 409, "conflict")

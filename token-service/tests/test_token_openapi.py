@@ -69,10 +69,10 @@ def test_statuses_each_operation_can_answer(generated: dict[str, Any]) -> None:
             *("200", "401", "403", "404", "409", "500", "502", "503")
         },
         ("POST", "/api/internal/sessions"): {
-            *("200", "400", "401", "403", "404", "413", "500", "503")
+            *("200", "400", "401", "403", "404", "409", "413", "500", "503")
         },
         ("POST", "/api/internal/sessions/{session_id}/transcript"): {
-            *("200", "400", "401", "404", "413", "500", "503")
+            *("200", "400", "401", "404", "409", "413", "500", "503")
         },
         ("GET", "/api/internal/scenarios/{scenario_id}"): {"200", "401", "404", "500", "503"},
         ("GET", "/healthz"): {"200", "500"},

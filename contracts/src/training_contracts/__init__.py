@@ -20,11 +20,12 @@ major version, and readers refuse versions they do not know with `unsupported_ve
 A closed set of codes (AgentErrorCode, ApiErrorCode) grows by appending a member; readers show a
 generic message for a code they do not know.
 
-A body whose valid shapes depend on one field is a tagged union on that field, one struct per
-shape (CreateSessionRequest: `type` "assignment" needs `assignmentId`, "free_practice" has none).
-Splitting a struct into such variants is not a breaking change when the wire does not move: every
-body the reader accepted still decodes to the same meaning and every body it refused is still
-refused; the schema now says what the reader already enforced.
+Writing into the schema what the reader already enforced is not a breaking change, because the
+wire does not move: every body the reader accepted still decodes to the same meaning and every
+body it refused is still refused. So a body whose valid shapes depend on one field becomes a
+tagged union on that field, one struct per shape (CreateSessionRequest: `type` "assignment" needs
+`assignmentId`, "free_practice" has none), and a bound the database imposed becomes the field's
+constraint (MAX_TURN_NUMBER, no NUL in a turn).
 """
 
 from .attributes import ATTR_ERROR, ATTR_SESSION_ID, AgentErrorCode
@@ -39,6 +40,7 @@ from .errors import ContractError
 from .internal_api import (
     INTERNAL_KEY_HEADER,
     MAX_TURN_CONTENT_CHARS,
+    MAX_TURN_NUMBER,
     MAX_TURNS_PER_BATCH,
     AssignmentSessionRequest,
     CreateSessionRequest,
@@ -100,6 +102,7 @@ __all__ = [
     "INTERNAL_TRANSCRIPT_PATH",
     "MAX_TURNS_PER_BATCH",
     "MAX_TURN_CONTENT_CHARS",
+    "MAX_TURN_NUMBER",
     "OPENAPI_PATH",
     "PAGE_CONFIG_PATH",
     "READY_PATH",

@@ -63,6 +63,7 @@ CONSTANTS: Final[dict[str, str | int]] = {
     "ROOM_NAME_PREFIX": public_api.ROOM_NAME_PREFIX,
     "MAX_TURNS_PER_BATCH": internal_api.MAX_TURNS_PER_BATCH,
     "MAX_TURN_CONTENT_CHARS": internal_api.MAX_TURN_CONTENT_CHARS,
+    "MAX_TURN_NUMBER": internal_api.MAX_TURN_NUMBER,
     "TOKEN_PATH": paths.TOKEN_PATH,
     "SESSION_PATH": paths.SESSION_PATH,
     "EVALUATION_PATH": paths.EVALUATION_PATH,

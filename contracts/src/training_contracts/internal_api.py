@@ -27,8 +27,12 @@ class Role(StrEnum):
     ASSISTANT = "assistant"
 
 
-PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
-TurnContent = Annotated[str, msgspec.Meta(max_length=MAX_TURN_CONTENT_CHARS)]
+MAX_TURN_NUMBER: Final = 2**31 - 1
+"""Turn orders and attempt numbers are stored as Postgres integers: a larger one is refused with 400."""
+
+PositiveInt = Annotated[int, msgspec.Meta(ge=1, le=MAX_TURN_NUMBER)]
+# Postgres text holds no NUL character: a turn with one is refused with 400.
+TurnContent = Annotated[str, msgspec.Meta(max_length=MAX_TURN_CONTENT_CHARS, pattern=r"^[^\x00]*$")]
 
 
 class AssignmentSessionRequest(

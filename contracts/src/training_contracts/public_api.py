@@ -128,6 +128,8 @@ class ApiErrorCode(StrEnum):
     """The internal API knows no user of this id (the agent's `user_or_assignment_not_found`)."""
     ASSIGNMENT_NOT_FOUND = "assignment_not_found"
     """The internal API knows no assignment of this id (the agent's `user_or_assignment_not_found`)."""
+    CONFLICT = "conflict"
+    """A well-formed request that contradicts what the service holds (409; the message says what)."""
 
 
 class HealthStatus(WireStruct, frozen=True, kw_only=True):

@@ -50,6 +50,7 @@ STATUS_FOR_CODE: Final[Mapping[ApiErrorCode, int]] = MappingProxyType(
         ApiErrorCode.NOT_READY: HTTP_503_SERVICE_UNAVAILABLE,
         ApiErrorCode.USER_NOT_FOUND: HTTP_404_NOT_FOUND,
         ApiErrorCode.ASSIGNMENT_NOT_FOUND: HTTP_404_NOT_FOUND,
+        ApiErrorCode.CONFLICT: HTTP_409_CONFLICT,
     }
 )
 

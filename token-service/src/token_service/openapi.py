@@ -9,7 +9,7 @@ own error responses (its `{status_code, detail, extra}` body, which this service
 are replaced, so the document says what the service answers and nothing else.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Final
@@ -20,6 +20,7 @@ from litestar.exceptions import NotFoundException, ValidationException
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.openapi.spec import (
     Components,
+    Link,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
@@ -118,18 +119,36 @@ def error_responses(codes: Iterable[ApiErrorCode]) -> dict[str, OpenAPIResponse]
     }
 
 
-def documented(*codes: ApiErrorCode, request_body: RequestBody | None = None) -> type[Operation]:
-    """The `operation_class` of a handler that fails with `codes`: its success response kept,
-    every error response the codes' statuses, and `request_body` where the handler reads its
-    body itself."""
+def documented(
+    *codes: ApiErrorCode,
+    request_body: RequestBody | None = None,
+    links: Mapping[str, Link] | None = None,
+) -> type[Operation]:
+    """The `operation_class` of a handler that fails with `codes`: its success response kept
+    (with `links` to the operations its answer feeds), every error response the codes'
+    statuses, and `request_body` where the handler reads its body itself."""
     errors = error_responses(codes)
 
     @dataclass
     class DocumentedOperation(Operation):
         def __post_init__(self) -> None:
             success = {s: r for s, r in (self.responses or {}).items() if s.startswith("2")}
+            if links:
+                for response in success.values():
+                    if isinstance(response, OpenAPIResponse):
+                        response.links = dict(links)
             self.responses = {**success, **errors}
             if request_body is not None:
                 self.request_body = request_body
 
     return DocumentedOperation
+
+
+def session_links(response_field: str) -> dict[str, Link]:
+    """Links from an answer carrying a session id in `response_field` to the session's
+    operations, so a client (or schemathesis' stateful phase) can follow them."""
+    session_id = {"session_id": f"$response.body#/{response_field}"}
+    return {
+        operation_id: Link(operation_id=operation_id, parameters=session_id)
+        for operation_id in ("getSession", "evaluateSession", "storeTranscript")
+    }

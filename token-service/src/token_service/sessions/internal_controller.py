@@ -22,7 +22,7 @@ from training_contracts import (
 from ..db import Connection
 from ..errors import ApiError
 from ..metrics import ServiceMetrics
-from ..openapi import BODY, DATABASE, PATH_ID, documented
+from ..openapi import BODY, DATABASE, PATH_ID, documented, session_links
 from ..routes import post_ok
 from ..usage.repository import UsageSource, record_usage
 from . import repository
@@ -43,8 +43,10 @@ class InternalSessionController(Controller):
             ApiErrorCode.USER_NOT_FOUND,
             ApiErrorCode.ASSIGNMENT_NOT_FOUND,
             ApiErrorCode.NOT_FOUND,
+            ApiErrorCode.CONFLICT,
             *BODY,
             *DATABASE,
+            links=session_links("sessionId"),
         ),
     )
     async def create_session(
@@ -78,7 +80,7 @@ class InternalSessionController(Controller):
                     raise ApiError(ApiErrorCode.FORBIDDEN, "the assignment belongs to another user")
                 if data.scenario_id not in (None, found.assignment_scenario_id):
                     raise ApiError(
-                        ApiErrorCode.BAD_REQUEST, "scenarioId is not the assignment's scenario"
+                        ApiErrorCode.CONFLICT, "scenarioId is not the assignment's scenario"
                     )
                 session_id, attempt = await repository.start_assignment_attempt(
                     db,
@@ -99,6 +101,7 @@ class InternalSessionController(Controller):
         operation_class=documented(
             ApiErrorCode.UNAUTHORIZED,
             ApiErrorCode.NOT_FOUND,
+            ApiErrorCode.CONFLICT,
             *PATH_ID,
             *BODY,
             *DATABASE,
@@ -133,7 +136,7 @@ class InternalSessionController(Controller):
             and outcome.max_attempt > outcome.current_attempt
         ):
             raise ApiError(
-                ApiErrorCode.BAD_REQUEST,
+                ApiErrorCode.CONFLICT,
                 f"attemptNumber {outcome.max_attempt} is beyond the session's current attempt "
                 f"{outcome.current_attempt}",
             )
