@@ -19,6 +19,7 @@ from training_contracts import (
     IceServer,
     PageConfig,
     Role,
+    SessionType,
     TokenRequest,
     TokenResponse,
     TranscriptAck,
@@ -166,6 +167,17 @@ def test_page_config_bytes() -> None:
 
 
 _decode_session_request = msgspec.json.Decoder(CreateSessionRequest).decode
+
+
+def test_each_session_request_names_its_type() -> None:
+    """`.type` reads as it did on the one struct, and is the tag the wire carries."""
+    for request in (
+        AssignmentSessionRequest(user_id=USER, assignment_id=ASSIGNMENT),
+        FreePracticeSessionRequest(user_id=USER),
+    ):
+        assert msgspec.json.decode(msgspec.json.encode(request))["type"] == request.type.value
+    assert AssignmentSessionRequest.type is SessionType.ASSIGNMENT
+    assert FreePracticeSessionRequest.type is SessionType.FREE_PRACTICE
 
 
 @pytest.mark.parametrize(

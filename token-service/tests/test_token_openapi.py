@@ -65,6 +65,7 @@ def test_statuses_each_operation_can_answer(generated: dict[str, Any]) -> None:
     assert statuses == {
         ("POST", "/api/livekit/token"): {"200", "400", "401", "403", "404", "413", "500", "503"},
         ("GET", "/api/sessions/{session_id}"): {"200", "401", "403", "404", "500", "503"},
+        ("GET", "/api/assignments"): {"200", "401", "500", "503"},
         ("POST", "/api/sessions/{session_id}/evaluation"): {
             *("200", "401", "403", "404", "409", "500", "502", "503")
         },
