@@ -89,6 +89,7 @@ lint: install $(TSC) $(WEB_STAMP) $(BROWSER_STAMP) ## ruff, mypy --strict over e
 	.venv/bin/mypy tests-e2e
 	.venv/bin/mypy tests-browser
 	.venv/bin/mypy tests-cluster
+	.venv/bin/mypy tests-contract
 	@test -z "$$(gofmt -l bench/crowd)" || { echo "gofmt: bench/crowd needs formatting:"; gofmt -l bench/crowd; exit 1; }
 	cd bench/crowd && go vet ./...
 	$(TSC) --noEmit --strict --target es2022 --module nodenext --moduleResolution nodenext \
@@ -108,10 +109,13 @@ browser: install system-deps livekit-server chromium web $(TSC) $(BROWSER_STAMP)
 	$(TSC) -p tests-browser
 	node --test --test-reporter=spec tests-browser/.build/tests-browser/
 
+contract-test: install ## schemathesis against the served token service (Postgres, demo data): it answers what contracts/export/openapi.json says
+	.venv/bin/pytest tests-contract
+
 cluster: install system-deps livekit-server ## the cluster shape for real: Redis, two livekit-server nodes, two workers, two token services, metrics
 	.venv/bin/pytest tests-cluster
 
-test: lint unit e2e cluster browser compose-test ## everything CI runs
+test: lint unit contract-test e2e cluster browser compose-test ## everything CI runs
 
 up: install system-deps livekit-server web ## run the whole stack and the trainee page (http://localhost:3003) locally as processes (Ctrl-C stops it)
 	$(PY) -m devstack up
@@ -135,8 +139,9 @@ down: ## stop what `make up` or `make compose-up` started
 bench: install system-deps livekit-server crowd ## benchmarks: prints a table, writes JSON under .bench/
 	$(PY) -m bench
 
-export-contracts: install ## regenerate contracts/export (JSON Schema + TypeScript)
+export-contracts: install ## regenerate contracts/export (JSON Schema, TypeScript, the token service's OpenAPI document)
 	$(PY) -m training_contracts export
+	$(PY) -m token_service.cli openapi
 
-.PHONY: help install lock system-deps livekit-server crowd web chromium browser lint unit e2e cluster test up up-cluster compose-up down bench export-contracts
+.PHONY: help install lock system-deps livekit-server crowd web chromium browser lint unit contract-test e2e cluster test up up-cluster compose-up down bench export-contracts
 .PHONY: compose-test deploy-agent

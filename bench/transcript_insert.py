@@ -10,10 +10,9 @@ from training_contracts import (
     INTERNAL_KEY_HEADER,
     INTERNAL_SESSIONS_PATH,
     INTERNAL_TRANSCRIPT_PATH,
-    CreateSessionRequest,
     CreateSessionResponse,
+    FreePracticeSessionRequest,
     Role,
-    SessionType,
     TranscriptAck,
     TranscriptBatch,
     TranscriptTurn,
@@ -55,9 +54,7 @@ def run() -> BulkResult:
     with pinned_backend() as service, httpx.Client(base_url=service.url, timeout=30) as http:
         headers = {INTERNAL_KEY_HEADER: service.internal_key, "content-type": "application/json"}
         for _ in range(ROUNDS):
-            request = CreateSessionRequest(
-                type=SessionType.FREE_PRACTICE, user_id=service.demo["users"][0]["userId"]
-            )
+            request = FreePracticeSessionRequest(user_id=service.demo["users"][0]["userId"])
             created = http.post(
                 INTERNAL_SESSIONS_PATH, content=msgspec.json.encode(request), headers=headers
             )

@@ -34,8 +34,10 @@ from training_contracts import (
     USER_ID_HEADER,
     AgentDispatchMetadata,
     AgentErrorCode,
+    AssignmentSessionRequest,
     CreateSessionRequest,
     CreateSessionResponse,
+    FreePracticeSessionRequest,
     Role,
     SessionType,
     SessionView,
@@ -72,9 +74,7 @@ def user(token_service: TokenService, index: int) -> dict[str, Any]:
 
 
 def free_practice(token_service: TokenService, index: int = 0) -> CreateSessionRequest:
-    return CreateSessionRequest(
-        type=SessionType.FREE_PRACTICE, user_id=uuid.UUID(user(token_service, index)["userId"])
-    )
+    return FreePracticeSessionRequest(user_id=uuid.UUID(user(token_service, index)["userId"]))
 
 
 async def session_view(
@@ -152,6 +152,24 @@ async def test_an_unknown_scenario_is_scenario_not_found_without_retrying(
     assert raised.value.code is AgentErrorCode.SCENARIO_NOT_FOUND
     assert isinstance(raised.value.__cause__, NotFound)
     assert raised.value.__cause__.attempts == 1
+
+
+@pytest.mark.parametrize("unknown", ["user", "assignment"])
+async def test_an_unknown_user_or_assignment_has_its_own_code_without_retrying(
+    token_service: TokenService, client: InternalApiClient, unknown: str
+) -> None:
+    """Distinct from session_create_failed (the service could not be reached): nothing to retry."""
+    demo_user = user(token_service, 0)
+    metadata = AgentDispatchMetadata(
+        user_id=uuid.uuid4() if unknown == "user" else uuid.UUID(demo_user["userId"]),
+        assignment_id=uuid.UUID(demo_user["assignmentId"]) if unknown == "user" else uuid.uuid4(),
+    )
+    with pytest.raises(CallSetupError) as raised:
+        await prepare_call(client, metadata, FAST_OPTIONS)
+    assert raised.value.code is AgentErrorCode.USER_OR_ASSIGNMENT_NOT_FOUND
+    cause = raised.value.__cause__
+    assert isinstance(cause, NotFound)
+    assert (cause.code, cause.attempts) == (f"{unknown}_not_found", 1)
 
 
 async def test_an_unreachable_service_is_scenario_unavailable(token_service: TokenService) -> None:
@@ -287,8 +305,7 @@ async def test_turns_carry_their_attempt_number(
     token_service: TokenService, client: InternalApiClient
 ) -> None:
     demo_user = user(token_service, 0)
-    request = CreateSessionRequest(
-        type=SessionType.ASSIGNMENT,
+    request = AssignmentSessionRequest(
         user_id=uuid.UUID(demo_user["userId"]),
         assignment_id=uuid.UUID(demo_user["assignmentId"]),
         scenario_id=uuid.UUID(demo_user["scenarioId"]),

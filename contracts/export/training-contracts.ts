@@ -10,6 +10,7 @@ export const INTERNAL_KEY_HEADER = "X-Internal-Service-Key" as const;
 export const ROOM_NAME_PREFIX = "training-" as const;
 export const MAX_TURNS_PER_BATCH = 5000 as const;
 export const MAX_TURN_CONTENT_CHARS = 20000 as const;
+export const MAX_TURN_NUMBER = 2147483647 as const;
 export const TOKEN_PATH = "/api/livekit/token" as const;
 export const SESSION_PATH = "/api/sessions/{session_id}" as const;
 export const EVALUATION_PATH = "/api/sessions/{session_id}/evaluation" as const;
@@ -26,8 +27,9 @@ export const AgentErrorCode = {
   SCENARIO_UNAVAILABLE: "scenario_unavailable",
   SESSION_CREATE_FAILED: "session_create_failed",
   AGENT_FAILED: "agent_failed",
+  USER_OR_ASSIGNMENT_NOT_FOUND: "user_or_assignment_not_found",
 } as const;
-export type AgentErrorCode = "invalid_metadata" | "unsupported_version" | "scenario_not_found" | "scenario_unavailable" | "session_create_failed" | "agent_failed";
+export type AgentErrorCode = "invalid_metadata" | "unsupported_version" | "scenario_not_found" | "scenario_unavailable" | "session_create_failed" | "agent_failed" | "user_or_assignment_not_found";
 
 export const ApiErrorCode = {
   BAD_REQUEST: "bad_request",
@@ -40,8 +42,11 @@ export const ApiErrorCode = {
   EVALUATION_UNAVAILABLE: "evaluation_unavailable",
   NOT_READY: "not_ready",
   INTERNAL_ERROR: "internal_error",
+  USER_NOT_FOUND: "user_not_found",
+  ASSIGNMENT_NOT_FOUND: "assignment_not_found",
+  CONFLICT: "conflict",
 } as const;
-export type ApiErrorCode = "bad_request" | "unauthorized" | "forbidden" | "not_found" | "transcript_pending" | "transcript_empty" | "payload_too_large" | "evaluation_unavailable" | "not_ready" | "internal_error";
+export type ApiErrorCode = "bad_request" | "unauthorized" | "forbidden" | "not_found" | "transcript_pending" | "transcript_empty" | "payload_too_large" | "evaluation_unavailable" | "not_ready" | "internal_error" | "user_not_found" | "assignment_not_found" | "conflict";
 
 export const SessionType = {
   ASSIGNMENT: "assignment",
@@ -140,11 +145,24 @@ export interface ErrorDetail {
   message: string;
 }
 
-/** POST /api/internal/sessions */
-export interface CreateSessionRequest {
-  type: SessionType;
+/** GET /healthz and GET /readyz when they answer 200: `{"status":"ok"}`. */
+export interface HealthStatus {
+  status: "ok";
+}
+
+/** The next attempt of the assignment's session; a scenarioId must be the assignment's own. */
+export interface AssignmentSessionRequest {
+  type: "assignment";
   userId: string;
-  assignmentId?: string;
+  assignmentId: string;
+  scenarioId?: string;
+}
+
+/** A new session of scenarioId or of the default caller; no assignment (assignmentId null). */
+export interface FreePracticeSessionRequest {
+  type: "free_practice";
+  userId: string;
+  assignmentId?: null;
   scenarioId?: string;
 }
 
@@ -214,3 +232,5 @@ export interface AttemptUsage {
   realtime?: ModelUsage;
   evaluation?: ModelUsage;
 }
+
+export type CreateSessionRequest = AssignmentSessionRequest | FreePracticeSessionRequest;

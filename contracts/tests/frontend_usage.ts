@@ -3,7 +3,9 @@
 import {
   AGENT_ATTRS,
   type AgentErrorCode,
+  type CreateSessionRequest,
   type ErrorBody,
+  type HealthStatus,
   type SessionView,
   type TokenRequest,
   type TokenResponse,
@@ -42,3 +44,32 @@ export const missingOrder: TranscriptBatch = { turns: [{ role: "user", content: 
 
 // @ts-expect-error: roles are user | assistant
 export const badRole: TranscriptBatch = { turns: [{ role: "system", content: "x", turnOrder: 1 }] };
+
+export const assignmentSession: CreateSessionRequest = {
+  type: "assignment",
+  userId: "0d5f3c9e-1b2a-4c8d-9e7f-000000000001",
+  assignmentId: "a55e4b1c-7d2e-4f3a-8b9c-000000000001",
+};
+export const freePracticeSession: CreateSessionRequest = {
+  type: "free_practice",
+  userId: "0d5f3c9e-1b2a-4c8d-9e7f-000000000001",
+};
+
+export function assignmentOf(request: CreateSessionRequest): string | undefined {
+  // The tag narrows the union: only the assignment shape has an assignment id to read.
+  return request.type === "assignment" ? request.assignmentId : undefined;
+}
+
+export const healthy: HealthStatus = { status: "ok" };
+
+// @ts-expect-error: an assignment session needs assignmentId
+export const assignmentWithoutId: CreateSessionRequest = { type: "assignment", userId: "u" };
+
+// @ts-expect-error: free practice has no assignment
+export const practiceWithAssignment: CreateSessionRequest = {
+  type: "free_practice",
+  userId: "u",
+  assignmentId: "a55e4b1c-7d2e-4f3a-8b9c-000000000001",
+};
+
+export const identityUnknown: AgentErrorCode = "user_or_assignment_not_found";

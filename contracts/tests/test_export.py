@@ -42,7 +42,26 @@ def test_typescript_names_every_field() -> None:
 
 def test_schema_is_valid_json_with_every_type() -> None:
     document = json.loads(export.json_schema())
-    assert set(document["$defs"]) >= {cls.__name__ for cls in export.WIRE_TYPES}
+    assert set(document["$defs"]) >= {cls.__name__ for cls in export.WIRE_TYPES} | set(
+        export.UNIONS
+    )
+
+
+def test_unions_are_exported_as_their_variants() -> None:
+    """The frontend reads a tagged union as one TypeScript union and one schema discriminator."""
+    ts = export.typescript()
+    assert (
+        "export type CreateSessionRequest = AssignmentSessionRequest | FreePracticeSessionRequest;"
+        in ts
+    )
+    union = json.loads(export.json_schema())["$defs"]["CreateSessionRequest"]
+    assert union["discriminator"] == {
+        "propertyName": "type",
+        "mapping": {
+            "assignment": "#/$defs/AssignmentSessionRequest",
+            "free_practice": "#/$defs/FreePracticeSessionRequest",
+        },
+    }
 
 
 def test_cli_writes_both_files(tmp_path: Path) -> None:

@@ -9,11 +9,13 @@ import pytest
 from training_contracts import (
     AgentDispatchMetadata,
     AssignmentList,
+    AssignmentSessionRequest,
     AssignmentView,
     CreateSessionRequest,
     CreateSessionResponse,
     ErrorBody,
     ErrorDetail,
+    FreePracticeSessionRequest,
     IceServer,
     PageConfig,
     Role,
@@ -61,12 +63,15 @@ def test_token_bodies_bytes() -> None:
 
 
 def test_internal_session_bodies_bytes() -> None:
-    request = CreateSessionRequest(
-        type=SessionType.ASSIGNMENT, user_id=USER, assignment_id=ASSIGNMENT
-    )
+    request = AssignmentSessionRequest(user_id=USER, assignment_id=ASSIGNMENT)
     assert msgspec.json.encode(request) == (
         b'{"type":"assignment","userId":"4a1f0d3e-0000-4000-8000-000000000001",'
         b'"assignmentId":"9c0e7b21-0000-4000-8000-000000000002"}'
+    )
+    practice = FreePracticeSessionRequest(user_id=USER, scenario_id=SCENARIO)
+    assert msgspec.json.encode(practice) == (
+        b'{"type":"free_practice","userId":"4a1f0d3e-0000-4000-8000-000000000001",'
+        b'"scenarioId":"77d2c0aa-0000-4000-8000-000000000003"}'
     )
     response = CreateSessionResponse(session_id=SESSION, attempt=2)
     assert msgspec.json.encode(response) == (
@@ -159,3 +164,58 @@ def test_page_config_bytes() -> None:
     assert msgspec.json.encode(offline).endswith(b',"iceServers":[]}')
     stun = IceServer(urls=["stun:127.0.0.1:3478"])
     assert msgspec.json.encode(stun) == b'{"urls":["stun:127.0.0.1:3478"]}'
+
+
+_decode_session_request = msgspec.json.Decoder(CreateSessionRequest).decode
+
+
+def test_each_session_request_names_its_type() -> None:
+    """`.type` reads as it did on the one struct, and is the tag the wire carries."""
+    for request in (
+        AssignmentSessionRequest(user_id=USER, assignment_id=ASSIGNMENT),
+        FreePracticeSessionRequest(user_id=USER),
+    ):
+        assert msgspec.json.decode(msgspec.json.encode(request))["type"] == request.type.value
+    assert AssignmentSessionRequest.type is SessionType.ASSIGNMENT
+    assert FreePracticeSessionRequest.type is SessionType.FREE_PRACTICE
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            b'{"type":"assignment","userId":"4a1f0d3e-0000-4000-8000-000000000001",'
+            b'"assignmentId":"9c0e7b21-0000-4000-8000-000000000002"}',
+            AssignmentSessionRequest(user_id=USER, assignment_id=ASSIGNMENT),
+        ),
+        (
+            b'{"type":"free_practice","userId":"4a1f0d3e-0000-4000-8000-000000000001",'
+            b'"assignmentId":null,"scenarioId":null}',
+            FreePracticeSessionRequest(user_id=USER),
+        ),
+    ],
+)
+def test_session_request_union_reads_what_the_struct_read(
+    body: bytes, expected: CreateSessionRequest
+) -> None:
+    assert _decode_session_request(body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "complaint"),
+    [
+        (b'{"type":"assignment","userId":"4a1f0d3e-0000-4000-8000-000000000001"}', "assignmentId"),
+        (
+            b'{"type":"free_practice","userId":"4a1f0d3e-0000-4000-8000-000000000001",'
+            b'"assignmentId":"9c0e7b21-0000-4000-8000-000000000002"}',
+            "assignmentId",
+        ),
+        (b'{"type":"group","userId":"4a1f0d3e-0000-4000-8000-000000000001"}', "type"),
+    ],
+)
+def test_session_request_union_refuses_what_the_service_refused(
+    body: bytes, complaint: str
+) -> None:
+    """Splitting the request into tagged variants moved no body from refused to accepted."""
+    with pytest.raises(msgspec.ValidationError, match=complaint):
+        _decode_session_request(body)

@@ -59,8 +59,11 @@ async def client(settings: Settings, adapter: str) -> AsyncIterator[Client]:
 
 @pytest.fixture
 async def no_db_client(adapter: str) -> AsyncIterator[Client]:
-    """The app with a database that does not exist: free practice must not need one."""
-    settings = make_settings("postgresql://nobody@127.0.0.1:9/none", db_pool_min=0)
+    """The app with a database that does not exist: what is refused before the user is looked up
+    needs none."""
+    settings = make_settings(
+        "postgresql://nobody@127.0.0.1:9/none", db_pool_min=0, db_pool_timeout_s=0.5
+    )
     async with AsyncTestClient(app=_app(settings, adapter)) as test_client:
         yield test_client
 
@@ -68,7 +71,9 @@ async def no_db_client(adapter: str) -> AsyncIterator[Client]:
 async def test_fast_route_passes_everything_else_to_litestar(settings: Settings) -> None:
     async with AsyncTestClient(app=_app(settings, "fast_route")) as test_client:
         assert (await test_client.get("/healthz")).status_code == 200
-        assert (await test_client.get(URL)).status_code == 405
+        not_allowed = await test_client.get(URL)
+        assert not_allowed.status_code == 405
+        assert "POST" in not_allowed.headers["allow"]
         preflight = await test_client.options(
             URL,
             headers={
@@ -81,8 +86,9 @@ async def test_fast_route_passes_everything_else_to_litestar(settings: Settings)
 
 
 @pytest.mark.parametrize("origin", ["http://localhost:3003", "http://evil.example.test"])
-async def test_cors_headers_match_litestar(no_db_client: Client, origin: str) -> None:
-    response = await no_db_client.post(URL, json={}, headers={"origin": origin, **as_user(uuid4())})
+async def test_cors_headers_match_litestar(client: Client, rows: Rows, origin: str) -> None:
+    user = as_user(await rows.user())
+    response = await client.post(URL, json={}, headers={"origin": origin, **user})
     assert response.status_code == 200
     allowed = response.headers.get("access-control-allow-origin")
     assert allowed == (origin if origin == "http://localhost:3003" else None)
@@ -96,9 +102,9 @@ async def test_body_over_the_limit_is_413(no_db_client: Client) -> None:
 
 
 @pytest.mark.parametrize("body", [b"{}", b""])
-async def test_free_practice_needs_no_database(no_db_client: Client, body: bytes) -> None:
-    user_id = uuid4()
-    response = await no_db_client.post(URL, headers=as_user(user_id), content=body)
+async def test_free_practice(client: Client, rows: Rows, body: bytes) -> None:
+    user_id = await rows.user()
+    response = await client.post(URL, headers=as_user(user_id), content=body)
     assert response.status_code == 200, response.text
     token = decode(response.content)
     assert token.server_url == "ws://127.0.0.1:7880"
@@ -111,11 +117,9 @@ async def test_free_practice_needs_no_database(no_db_client: Client, body: bytes
     assert claims.video.room == token.room_name
 
 
-async def test_every_call_gets_a_fresh_room(no_db_client: Client) -> None:
-    user = as_user(uuid4())
-    rooms = {
-        (await no_db_client.post(URL, headers=user, json={})).json()["roomName"] for _ in range(20)
-    }
+async def test_every_call_gets_a_fresh_room(client: Client, rows: Rows) -> None:
+    user = as_user(await rows.user())
+    rooms = {(await client.post(URL, headers=user, json={})).json()["roomName"] for _ in range(20)}
     assert len(rooms) == 20
     assert all(ROOM.fullmatch(room) for room in rooms)
 
@@ -149,7 +153,7 @@ async def test_assignment_scenario_wins_over_a_given_scenario(client: Client, ro
 
 
 async def test_scenario_alone(client: Client, rows: Rows) -> None:
-    user_id = uuid4()  # the token endpoint trusts x-user-id; it does not look users up
+    user_id = await rows.user()
     scenario_id = await rows.scenario()
     response = await client.post(
         URL, headers=as_user(user_id), json={"scenarioId": str(scenario_id)}
@@ -160,14 +164,41 @@ async def test_scenario_alone(client: Client, rows: Rows) -> None:
     )
 
 
-async def test_unknown_assignment_is_404(client: Client) -> None:
-    response = await client.post(URL, headers=as_user(uuid4()), json={"assignmentId": str(uuid4())})
+async def test_unknown_assignment_is_404(client: Client, rows: Rows) -> None:
+    user = as_user(await rows.user())
+    response = await client.post(URL, headers=user, json={"assignmentId": str(uuid4())})
     assert_error(response, 404, "not_found")
 
 
-async def test_unknown_scenario_is_404(client: Client) -> None:
-    response = await client.post(URL, headers=as_user(uuid4()), json={"scenarioId": str(uuid4())})
+async def test_unknown_scenario_is_404(client: Client, rows: Rows) -> None:
+    user = as_user(await rows.user())
+    response = await client.post(URL, headers=user, json={"scenarioId": str(uuid4())})
     assert_error(response, 404, "not_found")
+
+
+@pytest.mark.parametrize("body", [b"", b"{}", b'{"scenarioId": "SCENARIO"}'])
+async def test_unknown_user_is_401_before_any_room(client: Client, rows: Rows, body: bytes) -> None:
+    """A well-formed id of nobody: refused at the door, whatever the call would dispatch."""
+    scenario_id = await rows.scenario()
+    content = body.replace(b"SCENARIO", str(scenario_id).encode())
+    response = await client.post(URL, headers=as_user(uuid4()), content=content)
+    error = assert_error(response, 401, "unauthorized")
+    assert "no known user" in error["message"]
+
+
+async def test_unknown_user_with_someone_elses_assignment_is_401(
+    client: Client, rows: Rows
+) -> None:
+    assignment_id = await rows.assignment(await rows.user())
+    response = await client.post(
+        URL, headers=as_user(uuid4()), json={"assignmentId": str(assignment_id)}
+    )
+    assert_error(response, 401, "unauthorized")
+
+
+async def test_database_down_is_503_for_a_user_not_yet_confirmed(no_db_client: Client) -> None:
+    response = await no_db_client.post(URL, headers=as_user(uuid4()), json={})
+    assert_error(response, 503, "not_ready")
 
 
 async def test_another_users_assignment_is_403(client: Client, rows: Rows) -> None:

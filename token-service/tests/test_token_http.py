@@ -61,6 +61,24 @@ async def test_error_bodies_decode_as_the_contract(client: Client) -> None:
         assert body.error.code == code
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/api/livekit/token", {"POST", "OPTIONS"}),
+        ("TRACE", "/healthz", {"GET", "OPTIONS"}),
+        ("DELETE", "/api/sessions/{id}", {"GET", "OPTIONS"}),
+        ("GET", "/api/internal/sessions", {"POST", "OPTIONS"}),
+    ],
+)
+async def test_405_names_the_allowed_methods(
+    client: Client, method: str, path: str, allowed: set[str]
+) -> None:
+    """RFC 9110: a 405 carries `Allow`."""
+    response = await client.request(method, path.replace("{id}", str(uuid4())))
+    assert_error(response, 405, "bad_request")
+    assert {m.strip() for m in response.headers["allow"].split(",")} == allowed
+
+
 async def test_validation_errors_name_the_field(client: Client) -> None:
     response = await client.post(
         "/api/internal/sessions",

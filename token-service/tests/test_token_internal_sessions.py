@@ -133,20 +133,26 @@ async def test_malformed_json_is_400(client: Client) -> None:
 
 
 async def test_unknown_user_assignment_or_scenario_is_404(client: Client, rows: Rows) -> None:
+    """Who is unknown has a code of its own: the agent tells the trainee, and retries nothing."""
     user_id = await rows.user()
     assignment_id = await rows.assignment(user_id)
     cases = [
-        {"type": "free_practice", "userId": str(uuid4())},
-        {"type": "free_practice", "userId": str(user_id), "scenarioId": str(uuid4())},
-        {"type": "assignment", "userId": str(user_id), "assignmentId": str(uuid4())},
-        {
-            "type": "assignment",
-            "userId": str(uuid4()),
-            "assignmentId": str(assignment_id),
-        },
+        ({"type": "free_practice", "userId": str(uuid4())}, "user_not_found"),
+        (
+            {"type": "free_practice", "userId": str(user_id), "scenarioId": str(uuid4())},
+            "not_found",
+        ),
+        (
+            {"type": "assignment", "userId": str(user_id), "assignmentId": str(uuid4())},
+            "assignment_not_found",
+        ),
+        (
+            {"type": "assignment", "userId": str(uuid4()), "assignmentId": str(assignment_id)},
+            "user_not_found",
+        ),
     ]
-    for body in cases:
-        assert_error(await client.post(URL, json=body, headers=internal()), 404, "not_found")
+    for body, code in cases:
+        assert_error(await client.post(URL, json=body, headers=internal()), 404, code)
 
 
 async def test_another_users_assignment_is_403(client: Client, rows: Rows) -> None:
@@ -169,4 +175,4 @@ async def test_scenario_must_be_the_assignments(client: Client, rows: Rows) -> N
     assert (await create(client, {**base, "scenarioId": str(scenario_id)}))[1] == 1
     other = await rows.scenario()
     response = await client.post(URL, json={**base, "scenarioId": str(other)}, headers=internal())
-    assert_error(response, 400, "bad_request")
+    assert_error(response, 409, "conflict")

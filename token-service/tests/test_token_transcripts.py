@@ -112,10 +112,10 @@ async def test_missing_attempt_number_means_the_current_attempt(client: Client, 
     ]
 
 
-async def test_attempt_beyond_the_current_one_is_400(client: Client, rows: Rows) -> None:
+async def test_attempt_beyond_the_current_one_is_409(client: Client, rows: Rows) -> None:
     session_id, _ = await new_session(client, rows)
     response = await post(client, session_id, {"turns": turns(1) + turns(2, attempt=2)})
-    assert_error(response, 400, "bad_request")
+    assert_error(response, 409, "conflict")
     assert await stored_turns(rows, session_id) == []
 
 

@@ -14,6 +14,8 @@ const AGENT_MESSAGES: Record<AgentErrorCode, string> = {
     "The call could not start: your training session could not be created, so nothing would be saved. Please try again in a minute.",
   [AgentErrorCode.AGENT_FAILED]:
     "The caller ran into a problem and had to end the call. Please try again.",
+  [AgentErrorCode.USER_OR_ASSIGNMENT_NOT_FOUND]:
+    "The call could not start: your account or this assignment is not known to the training service. Sign in again, or ask your supervisor to check the assignment.",
 };
 
 function isAgentErrorCode(code: string): code is AgentErrorCode {

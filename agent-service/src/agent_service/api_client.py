@@ -30,6 +30,7 @@ from training_contracts import (
     INTERNAL_TRANSCRIPT_PATH,
     CreateSessionRequest,
     CreateSessionResponse,
+    ErrorBody,
     ScenarioResponse,
     TranscriptAck,
     TranscriptBatch,
@@ -71,11 +72,13 @@ TRANSCRIPT_POLICY = RetryPolicy(retries=2, backoff=0.5, timeout=5.0)
 
 
 class ApiError(Exception):
-    """A call that did not succeed; `attempts` says how many times it was tried."""
+    """A call that did not succeed; `attempts` says how many times it was tried, `code` is the
+    answer's `error.code` when it had an ErrorBody."""
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.code = code
         self.attempts = 1
 
 
@@ -92,6 +95,14 @@ class Unavailable(ApiError):
 
 
 _RETRYABLE_STATUS = {401, 403, 408, 425, 429}
+_decode_error = msgspec.json.Decoder(ErrorBody).decode
+
+
+def _error_code(raw: bytes) -> str | None:
+    try:
+        return _decode_error(raw).error.code
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None  # not our service's error body (a proxy's page, say)
 
 
 def _log_retry(
@@ -222,8 +233,9 @@ class InternalApiClient:
                 ) from exc
         detail = raw[:300].decode("utf-8", errors="replace")
         message = f"{method} {path}: HTTP {status}: {detail}"
+        code = _error_code(raw)
         if status == 404:
-            raise NotFound(message, status=status)
+            raise NotFound(message, status=status, code=code)
         if status >= 500 or status in _RETRYABLE_STATUS:
-            raise Unavailable(message, status=status)
-        raise Rejected(message, status=status)
+            raise Unavailable(message, status=status, code=code)
+        raise Rejected(message, status=status, code=code)

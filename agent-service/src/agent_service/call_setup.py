@@ -1,13 +1,15 @@
 """What a call needs from the token service before it starts: the scenario's prompt and a session."""
 
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from training_contracts import (
     AgentDispatchMetadata,
     AgentErrorCode,
+    ApiErrorCode,
+    AssignmentSessionRequest,
     CreateSessionRequest,
     CreateSessionResponse,
-    SessionType,
+    FreePracticeSessionRequest,
 )
 
 from .api_client import ApiError, InternalApiClient, NotFound
@@ -20,6 +22,12 @@ class CallSetupError(Exception):
     def __init__(self, code: AgentErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+_NOBODY_OF_THAT_ID: Final = frozenset(
+    {ApiErrorCode.USER_NOT_FOUND.value, ApiErrorCode.ASSIGNMENT_NOT_FOUND.value}
+)
+"""The token service's answers for a user or assignment it does not know: no retry helps."""
 
 
 class PreparedCall(NamedTuple):
@@ -48,16 +56,27 @@ async def prepare_call(
             ) from exc
         scenario_prompt = scenario.prompt
 
-    request = CreateSessionRequest(
-        type=SessionType.ASSIGNMENT if metadata.assignment_id else SessionType.FREE_PRACTICE,
-        user_id=metadata.user_id,
-        assignment_id=metadata.assignment_id,
-        scenario_id=metadata.scenario_id,
-    )
     try:
-        created = await client.create_session(request, options.session_create_policy)
+        created = await client.create_session(
+            session_request(metadata), options.session_create_policy
+        )
+    except NotFound as exc:
+        if exc.code in _NOBODY_OF_THAT_ID:
+            raise CallSetupError(AgentErrorCode.USER_OR_ASSIGNMENT_NOT_FOUND, str(exc)) from exc
+        raise CallSetupError(AgentErrorCode.SESSION_CREATE_FAILED, str(exc)) from exc
     except ApiError as exc:
         raise CallSetupError(
             AgentErrorCode.SESSION_CREATE_FAILED, f"{exc} (after {exc.attempts} attempts)"
         ) from exc
     return PreparedCall(scenario_prompt, created)
+
+
+def session_request(metadata: AgentDispatchMetadata) -> CreateSessionRequest:
+    """The session the dispatch asks for: its assignment's next attempt, or free practice."""
+    if metadata.assignment_id is not None:
+        return AssignmentSessionRequest(
+            user_id=metadata.user_id,
+            assignment_id=metadata.assignment_id,
+            scenario_id=metadata.scenario_id,
+        )
+    return FreePracticeSessionRequest(user_id=metadata.user_id, scenario_id=metadata.scenario_id)

@@ -17,6 +17,15 @@ Evolution rule: a field is added by appending it with a default, so older reader
 older writers still decode; a field's type never changes and a field is never removed or renamed.
 Anything else is a breaking change: it gets a new `version` tag (DISPATCH_VERSION) and the package's
 major version, and readers refuse versions they do not know with `unsupported_version`.
+A closed set of codes (AgentErrorCode, ApiErrorCode) grows by appending a member; readers show a
+generic message for a code they do not know.
+
+Writing into the schema what the reader already enforced is not a breaking change, because the
+wire does not move: every body the reader accepted still decodes to the same meaning and every
+body it refused is still refused. So a body whose valid shapes depend on one field becomes a
+tagged union on that field, one struct per shape (CreateSessionRequest: `type` "assignment" needs
+`assignmentId`, "free_practice" has none), and a bound the database imposed becomes the field's
+constraint (MAX_TURN_NUMBER, no NUL in a turn).
 """
 
 from .attributes import ATTR_ERROR, ATTR_SESSION_ID, AgentErrorCode
@@ -31,9 +40,12 @@ from .errors import ContractError
 from .internal_api import (
     INTERNAL_KEY_HEADER,
     MAX_TURN_CONTENT_CHARS,
+    MAX_TURN_NUMBER,
     MAX_TURNS_PER_BATCH,
+    AssignmentSessionRequest,
     CreateSessionRequest,
     CreateSessionResponse,
+    FreePracticeSessionRequest,
     ModelUsage,
     Role,
     ScenarioResponse,
@@ -65,6 +77,7 @@ from .public_api import (
     ErrorBody,
     ErrorDetail,
     Evaluation,
+    HealthStatus,
     Observation,
     SessionView,
     TokenRequest,
@@ -89,6 +102,7 @@ __all__ = [
     "INTERNAL_TRANSCRIPT_PATH",
     "MAX_TURNS_PER_BATCH",
     "MAX_TURN_CONTENT_CHARS",
+    "MAX_TURN_NUMBER",
     "OPENAPI_PATH",
     "PAGE_CONFIG_PATH",
     "READY_PATH",
@@ -100,6 +114,7 @@ __all__ = [
     "AgentErrorCode",
     "ApiErrorCode",
     "AssignmentList",
+    "AssignmentSessionRequest",
     "AssignmentView",
     "AttemptUsage",
     "ContractError",
@@ -108,6 +123,8 @@ __all__ = [
     "ErrorBody",
     "ErrorDetail",
     "Evaluation",
+    "FreePracticeSessionRequest",
+    "HealthStatus",
     "IceServer",
     "ModelUsage",
     "Observation",

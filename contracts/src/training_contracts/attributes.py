@@ -22,3 +22,6 @@ class AgentErrorCode(StrEnum):
     SCENARIO_UNAVAILABLE = "scenario_unavailable"
     SESSION_CREATE_FAILED = "session_create_failed"
     AGENT_FAILED = "agent_failed"
+    USER_OR_ASSIGNMENT_NOT_FOUND = "user_or_assignment_not_found"
+    """The token service knows no such user or assignment: nothing to retry, unlike
+    `session_create_failed` (the service could not be reached or failed)."""

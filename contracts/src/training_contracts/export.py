@@ -27,7 +27,9 @@ WIRE_TYPES: Final[tuple[type[msgspec.Struct], ...]] = (
     public_api.AssignmentView,
     public_api.ErrorBody,
     public_api.ErrorDetail,
-    internal_api.CreateSessionRequest,
+    public_api.HealthStatus,
+    internal_api.AssignmentSessionRequest,
+    internal_api.FreePracticeSessionRequest,
     internal_api.CreateSessionResponse,
     internal_api.TranscriptBatch,
     internal_api.TranscriptTurn,
@@ -38,6 +40,11 @@ WIRE_TYPES: Final[tuple[type[msgspec.Struct], ...]] = (
     internal_api.ModelUsage,
     public_api.AttemptUsage,
 )
+
+UNIONS: Final[dict[str, object]] = {
+    "CreateSessionRequest": internal_api.CreateSessionRequest,
+}
+"""Tagged unions of WIRE_TYPES, by the name the contract gives them."""
 
 ENUMS: Final[tuple[type[Enum], ...]] = (
     attributes.AgentErrorCode,
@@ -56,6 +63,7 @@ CONSTANTS: Final[dict[str, str | int]] = {
     "ROOM_NAME_PREFIX": public_api.ROOM_NAME_PREFIX,
     "MAX_TURNS_PER_BATCH": internal_api.MAX_TURNS_PER_BATCH,
     "MAX_TURN_CONTENT_CHARS": internal_api.MAX_TURN_CONTENT_CHARS,
+    "MAX_TURN_NUMBER": internal_api.MAX_TURN_NUMBER,
     "TOKEN_PATH": paths.TOKEN_PATH,
     "SESSION_PATH": paths.SESSION_PATH,
     "EVALUATION_PATH": paths.EVALUATION_PATH,
@@ -68,7 +76,11 @@ TYPESCRIPT_FILE: Final = "training-contracts.ts"
 
 
 def json_schema() -> str:
-    _, components = msgspec.json.schema_components(WIRE_TYPES, ref_template="#/$defs/{name}")
+    unions = list(UNIONS.values())
+    schemas, components = msgspec.json.schema_components(
+        [*WIRE_TYPES, *unions], ref_template="#/$defs/{name}"
+    )
+    components.update(zip(UNIONS, schemas[len(WIRE_TYPES) :], strict=True))
     document = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "training-contracts",
@@ -123,6 +135,12 @@ def _ts_interface(cls: type[msgspec.Struct]) -> str:
     return "\n".join(lines)
 
 
+def _ts_union(name: str, union: object) -> str:
+    info = inspect.type_info(union)
+    assert isinstance(info, inspect.UnionType)
+    return f"export type {name} = {_ts_type(info)};"
+
+
 def _ts_enum(cls: type[Enum]) -> str:
     values = [member.value for member in cls]
     members = "\n".join(f"  {m.name}: {json.dumps(m.value)}," for m in cls)
@@ -148,6 +166,7 @@ def typescript() -> str:
     ]
     parts += [_ts_enum(cls) + "\n" for cls in ENUMS]
     parts += [_ts_interface(cls) + "\n" for cls in WIRE_TYPES]
+    parts += [_ts_union(name, union) + "\n" for name, union in UNIONS.items()]
     return "\n".join(parts)
 
 

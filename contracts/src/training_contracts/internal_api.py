@@ -1,7 +1,7 @@
 """Bodies of the internal API the agent calls (authenticated by `X-Internal-Service-Key`)."""
 
 from enum import StrEnum
-from typing import Annotated, Final
+from typing import Annotated, ClassVar, Final, TypeAlias
 from uuid import UUID
 
 import msgspec
@@ -27,17 +27,42 @@ class Role(StrEnum):
     ASSISTANT = "assistant"
 
 
-PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
-TurnContent = Annotated[str, msgspec.Meta(max_length=MAX_TURN_CONTENT_CHARS)]
+MAX_TURN_NUMBER: Final = 2**31 - 1
+"""Turn orders and attempt numbers are stored as Postgres integers: a larger one is refused with 400."""
+
+PositiveInt = Annotated[int, msgspec.Meta(ge=1, le=MAX_TURN_NUMBER)]
+# Postgres text holds no NUL character: a turn with one is refused with 400.
+TurnContent = Annotated[str, msgspec.Meta(max_length=MAX_TURN_CONTENT_CHARS, pattern=r"^[^\x00]*$")]
 
 
-class CreateSessionRequest(WireStruct, frozen=True, kw_only=True):
-    """POST /api/internal/sessions"""
+class AssignmentSessionRequest(
+    WireStruct, frozen=True, kw_only=True, tag_field="type", tag=SessionType.ASSIGNMENT.value
+):
+    """The next attempt of the assignment's session; a scenarioId must be the assignment's own."""
 
-    type: SessionType
+    type: ClassVar[SessionType] = SessionType.ASSIGNMENT
     user_id: UUID
-    assignment_id: UUID | None = None
+    assignment_id: UUID
     scenario_id: UUID | None = None
+
+
+class FreePracticeSessionRequest(
+    WireStruct, frozen=True, kw_only=True, tag_field="type", tag=SessionType.FREE_PRACTICE.value
+):
+    """A new session of scenarioId or of the default caller; no assignment (assignmentId null)."""
+
+    type: ClassVar[SessionType] = SessionType.FREE_PRACTICE
+    user_id: UUID
+    assignment_id: None = None
+    scenario_id: UUID | None = None
+
+
+CreateSessionRequest: TypeAlias = AssignmentSessionRequest | FreePracticeSessionRequest
+"""POST /api/internal/sessions, told apart by `type`::
+
+    {"type":"assignment","userId":"…","assignmentId":"…"}
+    {"type":"free_practice","userId":"…","scenarioId":"…"}
+"""
 
 
 class CreateSessionResponse(WireStruct, frozen=True, kw_only=True):

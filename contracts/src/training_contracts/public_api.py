@@ -2,7 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Final
+from typing import Annotated, Final, Literal
 from uuid import UUID
 
 import msgspec
@@ -124,3 +124,15 @@ class ApiErrorCode(StrEnum):
     EVALUATION_UNAVAILABLE = "evaluation_unavailable"
     NOT_READY = "not_ready"
     INTERNAL_ERROR = "internal_error"
+    USER_NOT_FOUND = "user_not_found"
+    """The internal API knows no user of this id (the agent's `user_or_assignment_not_found`)."""
+    ASSIGNMENT_NOT_FOUND = "assignment_not_found"
+    """The internal API knows no assignment of this id (the agent's `user_or_assignment_not_found`)."""
+    CONFLICT = "conflict"
+    """A well-formed request that contradicts what the service holds (409; the message says what)."""
+
+
+class HealthStatus(WireStruct, frozen=True, kw_only=True):
+    """GET /healthz and GET /readyz when they answer 200: `{"status":"ok"}`."""
+
+    status: Literal["ok"]

@@ -23,6 +23,7 @@ from .errors import EXCEPTION_HANDLERS
 from .evaluation.controller import EvaluationController
 from .health import HealthController
 from .metrics import ServiceMetrics
+from .openapi import INTERNAL, SECURITY_COMPONENTS, USER
 from .scenarios.controller import InternalScenarioController
 from .services import (
     attach,
@@ -70,12 +71,14 @@ def create_app(settings: Settings, metrics: ServiceMetrics | None = None) -> Lit
                 "/",
                 tags=["sessions"],
                 guards=[require_user],
+                security=USER,
                 route_handlers=[SessionController, EvaluationController, AssignmentController],
             ),
             Router(
                 "/",
                 tags=["internal"],
                 guards=[require_internal_key],
+                security=INTERNAL,
                 route_handlers=[InternalSessionController, InternalScenarioController],
             ),
             HealthController,
@@ -99,7 +102,9 @@ def create_app(settings: Settings, metrics: ServiceMetrics | None = None) -> Lit
             path=_OPENAPI_DIR,
             version="1.0.0",
             description="LiveKit tokens with explicit agent dispatch, and the session, "
-            "transcript and evaluation API of voice training.",
+            "transcript and evaluation API of voice training. Every error answers "
+            '`{"error": {"code", "message"}}`; each response lists the codes it can carry.',
+            components=SECURITY_COMPONENTS,
         ),
         request_max_body_size=MAX_REQUEST_BODY_BYTES,
     )

@@ -1,4 +1,4 @@
-"""`token-service migrate | seed-demo | serve`.
+"""`token-service migrate | seed-demo | serve | openapi`.
 
 Configuration comes from the environment (see settings.py). A missing or empty required
 variable stops the command with one line on stderr naming every one of them, and exit code 2.
@@ -73,7 +73,14 @@ def _serve() -> int:
     return 0
 
 
-COMMANDS = {"migrate": _migrate, "seed-demo": _seed_demo, "serve": _serve}
+def _openapi() -> int:
+    from .openapi_document import default_path, write  # noqa: PLC0415
+
+    print(write(default_path()))
+    return 0
+
+
+COMMANDS = {"migrate": _migrate, "seed-demo": _seed_demo, "serve": _serve, "openapi": _openapi}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
         "seed-demo", help="insert the demo users, scenarios and assignments; print them as JSON"
     )
     commands.add_parser("serve", help="run the HTTP API on HOST:PORT")
+    commands.add_parser(
+        "openapi", help="write the OpenAPI document to contracts/export/openapi.json"
+    )
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command]()

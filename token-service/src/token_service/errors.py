@@ -48,6 +48,9 @@ STATUS_FOR_CODE: Final[Mapping[ApiErrorCode, int]] = MappingProxyType(
         ApiErrorCode.INTERNAL_ERROR: HTTP_500_INTERNAL_SERVER_ERROR,
         ApiErrorCode.EVALUATION_UNAVAILABLE: HTTP_502_BAD_GATEWAY,
         ApiErrorCode.NOT_READY: HTTP_503_SERVICE_UNAVAILABLE,
+        ApiErrorCode.USER_NOT_FOUND: HTTP_404_NOT_FOUND,
+        ApiErrorCode.ASSIGNMENT_NOT_FOUND: HTTP_404_NOT_FOUND,
+        ApiErrorCode.CONFLICT: HTTP_409_CONFLICT,
     }
 )
 
@@ -78,11 +81,13 @@ class ApiError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Failure:
-    """The answer to one failure: its HTTP status and the ErrorBody JSON."""
+    """The answer to one failure: its HTTP status, the ErrorBody JSON and the headers the status
+    needs (405's `Allow`)."""
 
     status: int
     code: ApiErrorCode
     message: str
+    headers: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of(cls, code: ApiErrorCode, message: str) -> "Failure":
@@ -92,7 +97,12 @@ class Failure:
         return _encode(ErrorBody(error=ErrorDetail(code=self.code, message=self.message)))
 
     def response(self) -> Response[bytes]:
-        return Response(self.encode(), status_code=self.status, media_type=MediaType.JSON)
+        return Response(
+            self.encode(),
+            status_code=self.status,
+            media_type=MediaType.JSON,
+            headers=dict(self.headers) if self.headers else None,
+        )
 
 
 def _api_error(exc: ApiError, _: str) -> Failure:
@@ -119,7 +129,9 @@ def _http_error(exc: HTTPException, where: str) -> Failure:
     if status >= HTTP_500_INTERNAL_SERVER_ERROR and status != HTTP_503_SERVICE_UNAVAILABLE:
         logger.error("HTTP %s in %s: %s", status, where, exc.detail)
         return Failure(status, ApiErrorCode.INTERNAL_ERROR, "internal error")
-    return Failure(status, _CODE_FOR_HTTP_STATUS.get(status, ApiErrorCode.BAD_REQUEST), exc.detail)
+    code = _CODE_FOR_HTTP_STATUS.get(status, ApiErrorCode.BAD_REQUEST)
+    # Litestar's router puts `Allow` on its 405: RFC 9110 requires it there.
+    return Failure(status, code, exc.detail, tuple((exc.headers or {}).items()))
 
 
 def _database_unavailable(exc: Exception, where: str) -> Failure:
@@ -176,10 +188,6 @@ def classify(exc: Exception, where: str) -> Failure:
         if isinstance(exc, error_class.exceptions):
             return error_class.answer(exc, where)
     raise AssertionError("ERROR_CLASSES ends with Exception")  # pragma: no cover
-
-
-def error_response(code: ApiErrorCode, message: str) -> Response[bytes]:
-    return Failure.of(code, message).response()
 
 
 def _handle(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:

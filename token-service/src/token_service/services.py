@@ -19,6 +19,7 @@ from .metrics import ServiceMetrics, start_metrics_server
 from .settings import Settings
 from .tokens.minting import TokenMinter
 from .tokens.service import TokenIssuer
+from .users.known import KnownUsers
 
 _STATE_KEY: Final = "services"
 
@@ -53,6 +54,7 @@ async def open_services(settings: Settings, metrics: ServiceMetrics) -> AsyncIte
                     TokenMinter(settings.livekit_api_key, settings.livekit_api_secret),
                     settings.livekit_url,
                     pool,
+                    KnownUsers(pool),
                     metrics.tokens_minted,
                 ),
                 evaluator=Evaluator(

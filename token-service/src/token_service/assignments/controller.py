@@ -8,9 +8,10 @@ from uuid import UUID
 from litestar import Controller, get
 from litestar.di import NamedDependency
 
-from training_contracts import ASSIGNMENTS_PATH, AssignmentList
+from training_contracts import ASSIGNMENTS_PATH, ApiErrorCode, AssignmentList
 
 from ..db import Connection
+from ..openapi import DATABASE, documented
 from . import repository
 
 
@@ -18,7 +19,11 @@ class AssignmentController(Controller):
     path = ASSIGNMENTS_PATH
     tags = ("assignments",)
 
-    @get(operation_id="listAssignments", summary="The caller's assignments, newest first")
+    @get(
+        operation_id="listAssignments",
+        summary="The caller's assignments, newest first",
+        operation_class=documented(ApiErrorCode.UNAUTHORIZED, *DATABASE),
+    )
     async def list_assignments(
         self, user_id: NamedDependency[UUID], db: NamedDependency[Connection]
     ) -> AssignmentList:

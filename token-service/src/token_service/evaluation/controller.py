@@ -18,6 +18,7 @@ from training_contracts import EVALUATION_PATH, ApiErrorCode, Evaluation
 from ..db import Pool
 from ..errors import ApiError
 from ..metrics import ServiceMetrics
+from ..openapi import DATABASE, PATH_ID, documented
 from ..routes import post_ok
 from ..sessions.repository import get_turns
 from ..usage.repository import UsageSource, record_usage
@@ -31,6 +32,16 @@ class EvaluationController(Controller):
         EVALUATION_PATH,
         operation_id="evaluateSession",
         summary="Evaluate the session's current attempt (409 while its transcript is pending)",
+        operation_class=documented(
+            ApiErrorCode.UNAUTHORIZED,
+            ApiErrorCode.FORBIDDEN,
+            ApiErrorCode.NOT_FOUND,
+            ApiErrorCode.TRANSCRIPT_PENDING,
+            ApiErrorCode.TRANSCRIPT_EMPTY,
+            ApiErrorCode.EVALUATION_UNAVAILABLE,
+            *PATH_ID,
+            *DATABASE,
+        ),
     )
     async def evaluate(
         self,

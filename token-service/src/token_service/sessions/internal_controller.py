@@ -12,9 +12,9 @@ from training_contracts import (
     INTERNAL_TRANSCRIPT_PATH,
     MAX_TURNS_PER_BATCH,
     ApiErrorCode,
+    AssignmentSessionRequest,
     CreateSessionRequest,
     CreateSessionResponse,
-    SessionType,
     TranscriptAck,
     TranscriptBatch,
 )
@@ -22,13 +22,14 @@ from training_contracts import (
 from ..db import Connection
 from ..errors import ApiError
 from ..metrics import ServiceMetrics
+from ..openapi import BODY, DATABASE, PATH_ID, documented, session_links
 from ..routes import post_ok
 from ..usage.repository import UsageSource, record_usage
 from . import repository
 
 
-def _not_found(what: str) -> ApiError:
-    return ApiError(ApiErrorCode.NOT_FOUND, f"{what} not found")
+def _not_found(what: str, code: ApiErrorCode = ApiErrorCode.NOT_FOUND) -> ApiError:
+    return ApiError(code, f"{what} not found")
 
 
 class InternalSessionController(Controller):
@@ -36,6 +37,17 @@ class InternalSessionController(Controller):
         INTERNAL_SESSIONS_PATH,
         operation_id="createSession",
         summary="Create a voice session, or the next attempt of an assignment's session",
+        operation_class=documented(
+            ApiErrorCode.UNAUTHORIZED,
+            ApiErrorCode.FORBIDDEN,
+            ApiErrorCode.USER_NOT_FOUND,
+            ApiErrorCode.ASSIGNMENT_NOT_FOUND,
+            ApiErrorCode.NOT_FOUND,
+            ApiErrorCode.CONFLICT,
+            *BODY,
+            *DATABASE,
+            links=session_links("sessionId"),
+        ),
     )
     async def create_session(
         self,
@@ -43,40 +55,37 @@ class InternalSessionController(Controller):
         db: NamedDependency[Connection],
         metrics: NamedDependency[ServiceMetrics],
     ) -> CreateSessionResponse:
-        if data.type is SessionType.ASSIGNMENT and data.assignment_id is None:
-            raise ApiError(ApiErrorCode.BAD_REQUEST, "an assignment session needs assignmentId")
-        if data.type is SessionType.FREE_PRACTICE and data.assignment_id is not None:
-            raise ApiError(
-                ApiErrorCode.BAD_REQUEST, "a free practice session takes no assignmentId"
-            )
+        """`user_not_found` and `assignment_not_found` tell the agent that nobody of that id
+        exists (nothing to retry); `not_found` is the scenario."""
+        assignment_id = data.assignment_id if isinstance(data, AssignmentSessionRequest) else None
         found = await repository.lookup_for_create(
             db,
             user_id=data.user_id,
-            assignment_id=data.assignment_id,
+            assignment_id=assignment_id,
             scenario_id=data.scenario_id,
         )
         if not found.user_exists:
-            raise _not_found("user")
+            raise _not_found("user", ApiErrorCode.USER_NOT_FOUND)
         if data.scenario_id is not None and not found.scenario_exists:
             raise _not_found("scenario")
         try:
-            if data.assignment_id is None:
+            if assignment_id is None:
                 session_id, attempt = await repository.start_free_practice(
                     db, user_id=data.user_id, scenario_id=data.scenario_id
                 )
             else:
                 if found.assignment_user_id is None or found.assignment_scenario_id is None:
-                    raise _not_found("assignment")
+                    raise _not_found("assignment", ApiErrorCode.ASSIGNMENT_NOT_FOUND)
                 if found.assignment_user_id != data.user_id:
                     raise ApiError(ApiErrorCode.FORBIDDEN, "the assignment belongs to another user")
                 if data.scenario_id not in (None, found.assignment_scenario_id):
                     raise ApiError(
-                        ApiErrorCode.BAD_REQUEST, "scenarioId is not the assignment's scenario"
+                        ApiErrorCode.CONFLICT, "scenarioId is not the assignment's scenario"
                     )
                 session_id, attempt = await repository.start_assignment_attempt(
                     db,
                     user_id=data.user_id,
-                    assignment_id=data.assignment_id,
+                    assignment_id=assignment_id,
                     scenario_id=found.assignment_scenario_id,
                 )
         except pg_errors.ForeignKeyViolation as exc:
@@ -86,7 +95,17 @@ class InternalSessionController(Controller):
         return CreateSessionResponse(session_id=session_id, attempt=attempt)
 
     @post_ok(
-        INTERNAL_TRANSCRIPT_PATH, operation_id="storeTranscript", summary="Store transcript turns"
+        INTERNAL_TRANSCRIPT_PATH,
+        operation_id="storeTranscript",
+        summary="Store transcript turns",
+        operation_class=documented(
+            ApiErrorCode.UNAUTHORIZED,
+            ApiErrorCode.NOT_FOUND,
+            ApiErrorCode.CONFLICT,
+            *PATH_ID,
+            *BODY,
+            *DATABASE,
+        ),
     )
     async def store_transcript(
         self,
@@ -117,7 +136,7 @@ class InternalSessionController(Controller):
             and outcome.max_attempt > outcome.current_attempt
         ):
             raise ApiError(
-                ApiErrorCode.BAD_REQUEST,
+                ApiErrorCode.CONFLICT,
                 f"attemptNumber {outcome.max_attempt} is beyond the session's current attempt "
                 f"{outcome.current_attempt}",
             )

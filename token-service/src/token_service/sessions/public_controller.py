@@ -10,13 +10,25 @@ from training_contracts import SESSION_PATH, ApiErrorCode, SessionView
 
 from ..db import Connection
 from ..errors import ApiError
+from ..openapi import DATABASE, PATH_ID, documented
 from ..routes import route
 from ..usage.repository import list_usage
 from . import repository
 
 
 class SessionController(Controller):
-    @get(route(SESSION_PATH), operation_id="getSession", summary="A session with its transcript")
+    @get(
+        route(SESSION_PATH),
+        operation_id="getSession",
+        summary="A session with its transcript",
+        operation_class=documented(
+            ApiErrorCode.UNAUTHORIZED,
+            ApiErrorCode.FORBIDDEN,
+            ApiErrorCode.NOT_FOUND,
+            *PATH_ID,
+            *DATABASE,
+        ),
+    )
     async def get_session(
         self,
         session_id: FromPath[UUID],

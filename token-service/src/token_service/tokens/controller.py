@@ -1,6 +1,5 @@
 """TOKEN_PATH: a room-scoped LiveKit token that dispatches the training agent (see service.py)."""
 
-from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request
@@ -9,44 +8,41 @@ from litestar.openapi.spec import (
     OpenAPIFormat,
     OpenAPIMediaType,
     OpenAPIType,
-    Operation,
     RequestBody,
     Schema,
 )
 
-from training_contracts import TOKEN_PATH, TokenResponse
+from training_contracts import TOKEN_PATH, ApiErrorCode, TokenResponse
 
 from ..auth import user_id_from
+from ..openapi import BODY, DATABASE, USER, documented
 from ..routes import post_ok
 from ..services import services_of
 from .service import decode_token_request
 
+_UUID = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.UUID)
 
-@dataclass
-class _TokenOperation(Operation):
-    """The OpenAPI operation with its request body, which the handler decodes itself."""
-
-    def __post_init__(self) -> None:
-        uuid = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.UUID)
-        self.request_body = RequestBody(
-            required=False,
-            description="TokenRequest; an empty object or no body asks for free practice",
-            content={
-                "application/json": OpenAPIMediaType(
-                    schema=Schema(
-                        type=OpenAPIType.OBJECT,
-                        title="TokenRequest",
-                        properties={"assignmentId": uuid, "scenarioId": uuid},
-                    )
-                )
-            },
+# The handler decodes its body itself (see below), so the document is told its shape here.
+_TOKEN_REQUEST_BODY = RequestBody(
+    required=False,
+    description="TokenRequest; an empty object or no body asks for free practice",
+    content={
+        "application/json": OpenAPIMediaType(
+            schema=Schema(
+                type=OpenAPIType.OBJECT,
+                title="TokenRequest",
+                properties={"assignmentId": _UUID, "scenarioId": _UUID},
+            )
         )
+    },
+)
 
 
 class TokenController(Controller):
     """Also served, faster, by fast_route.TokenFastRoute in front of the app (see there)."""
 
     tags = ("tokens",)
+    security = USER
 
     # The hot path of the service: no guard and no dependency injection, which cost more per
     # request in Litestar than the token; the body is decoded straight into the contract type
@@ -55,7 +51,14 @@ class TokenController(Controller):
         TOKEN_PATH,
         operation_id="createLivekitToken",
         summary="A LiveKit token for a fresh room that dispatches the training agent",
-        operation_class=_TokenOperation,
+        operation_class=documented(
+            ApiErrorCode.UNAUTHORIZED,
+            ApiErrorCode.FORBIDDEN,
+            ApiErrorCode.NOT_FOUND,
+            *BODY,
+            *DATABASE,
+            request_body=_TOKEN_REQUEST_BODY,
+        ),
     )
     async def create_token(self, request: Request[Any, State, Any]) -> TokenResponse:
         user_id = user_id_from(request)

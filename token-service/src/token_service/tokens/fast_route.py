@@ -58,8 +58,8 @@ class TokenFastRoute:
                 user_header = value
             elif name == _ORIGIN:
                 origin = value
-        status, body = await self._answer(user_header, receive)
-        headers = [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())]
+        status, body, extra = await self._answer(user_header, receive)
+        headers = [*_JSON_HEADERS, (b"content-length", str(len(body)).encode()), *extra]
         if origin is not None and (origin in self._origins or b"*" in self._origins):
             headers += [(b"access-control-allow-origin", origin), (b"vary", b"Origin")]
         start: HTTPResponseStartEvent = {
@@ -75,15 +75,18 @@ class TokenFastRoute:
         }
         await send(end)
 
-    async def _answer(self, user_header: bytes | None, receive: Receive) -> tuple[int, bytes]:
+    async def _answer(
+        self, user_header: bytes | None, receive: Receive
+    ) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
         try:
             user_id = parse_user_id(user_header.decode("latin-1") if user_header else None)
             request = decode_token_request(await self._read_body(receive))
             issuer = services_of(self._app.state).token_issuer
-            return 200, _encode(await issuer.issue(user_id, request))
+            return 200, _encode(await issuer.issue(user_id, request)), []
         except Exception as exc:  # every failure answers as Litestar's handlers would
             failure = classify(exc, _WHERE)
-            return failure.status, failure.encode()
+            headers = [(name.lower().encode(), value.encode()) for name, value in failure.headers]
+            return failure.status, failure.encode(), headers
 
     async def _read_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []

@@ -1,8 +1,9 @@
-"""Issuing a token: what it may dispatch is checked against the database, then it is minted.
+"""Issuing a token: who asks and what it may dispatch are checked, then it is minted.
 
-Free practice (no ids) touches no database; an assignment must be the caller's, a scenario must
-exist. Every call gets a fresh room name, because a room's configuration (and so the agent
-dispatch) only applies when the join creates the room.
+The user must be one the database knows (401 otherwise: users/known.py, which answers the users
+confirmed lately without a query); an assignment must be theirs, a scenario must exist. Every
+call gets a fresh room name, because a room's configuration (and so the agent dispatch) only
+applies when the join creates the room.
 """
 
 import secrets
@@ -24,6 +25,7 @@ from ..assignments.repository import get_assignment
 from ..db import Pool
 from ..errors import ApiError
 from ..scenarios.repository import get_scenario
+from ..users.known import KnownUsers
 from .minting import TokenMinter
 
 _decode_request = msgspec.json.Decoder(TokenRequest).decode
@@ -42,18 +44,25 @@ def decode_token_request(body: bytes) -> TokenRequest | None:
 class TokenIssuer:
     """Checks what the token may dispatch and mints it; one per app."""
 
-    __slots__ = ("_minted", "_minter", "_pool", "_server_url")
+    __slots__ = ("_minted", "_minter", "_pool", "_server_url", "_users")
 
     def __init__(
-        self, minter: TokenMinter, server_url: str, pool: Pool, minted: Counter | None = None
+        self,
+        minter: TokenMinter,
+        server_url: str,
+        pool: Pool,
+        users: KnownUsers,
+        minted: Counter | None = None,
     ) -> None:
         """`minted` counts the tokens by kind (assignment, scenario, free_practice)."""
         self._minter = minter
         self._server_url = server_url
         self._pool = pool
+        self._users = users
         self._minted = minted
 
     async def issue(self, user_id: UUID, request: TokenRequest | None) -> TokenResponse:
+        await self._users.require(user_id)
         metadata, kind = AgentDispatchMetadata(user_id=user_id), "free_practice"
         if request is not None and request.assignment_id is not None:
             metadata, kind = (

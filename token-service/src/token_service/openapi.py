@@ -1,0 +1,154 @@
+"""The OpenAPI document: every operation's error answers, from the tables the service answers by.
+
+A handler names the codes it raises itself (`documented(NOT_FOUND, ...)` as its
+`operation_class`); the families every handler of a kind shares are the codes errors.classify
+gives the exceptions behind them (a body that does not validate or is too large, a path id that
+is not a UUID, the database down, anything unexpected). Each status of STATUS_FOR_CODE that the
+codes reach gets one response: the ErrorBody, its `code` one of exactly those codes. Litestar's
+own error responses (its `{status_code, detail, extra}` body, which this service never sends)
+are replaced, so the document says what the service answers and nothing else.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Final
+
+import psycopg
+from litestar import MediaType
+from litestar.exceptions import NotFoundException, ValidationException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.openapi.spec import (
+    Components,
+    Link,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+    SecurityRequirement,
+    SecurityScheme,
+)
+
+from training_contracts import INTERNAL_KEY_HEADER, USER_ID_HEADER, ApiErrorCode
+
+from .errors import ERROR_CLASSES, STATUS_FOR_CODE, classify
+
+_WHERE: Final = "the OpenAPI document"
+
+
+def _code_of(exc: Exception) -> ApiErrorCode:
+    """The code the service answers `exc` with (no 5xx here: classify logs those)."""
+    return classify(exc, _WHERE).code
+
+
+def _fixed_code(exception: type[Exception]) -> ApiErrorCode:
+    """The code of the ERROR_CLASSES entry that answers every `exception` alike."""
+    for error_class in ERROR_CLASSES:
+        if issubclass(exception, error_class.exceptions):
+            assert error_class.code is not None, error_class
+            return error_class.code
+    raise AssertionError("ERROR_CLASSES ends with Exception")  # pragma: no cover
+
+
+UNEXPECTED: Final = _fixed_code(Exception)
+"""Any operation: an exception nobody expected (documented on every operation)."""
+DATABASE: Final = (_fixed_code(psycopg.OperationalError),)
+"""An operation that reads or writes Postgres, when it cannot be reached."""
+BODY: Final = (_fixed_code(ValidationException), _code_of(RequestEntityTooLarge()))
+"""An operation that reads a JSON body: it does not validate, or it is over the size limit."""
+PATH_ID: Final = (_code_of(NotFoundException()),)
+"""An operation with an id in its path: the router answers an id that is not a UUID."""
+
+USER_SCHEME: Final = "userId"
+INTERNAL_SCHEME: Final = "internalKey"
+USER: Final[list[SecurityRequirement]] = [{USER_SCHEME: []}]
+INTERNAL: Final[list[SecurityRequirement]] = [{INTERNAL_SCHEME: []}]
+SECURITY_COMPONENTS: Final = Components(
+    security_schemes={
+        USER_SCHEME: SecurityScheme(
+            type="apiKey",
+            name=USER_ID_HEADER,
+            security_scheme_in="header",
+            description="The frontend's signed-in user: a UUID of a user the service knows",
+        ),
+        INTERNAL_SCHEME: SecurityScheme(
+            type="apiKey",
+            name=INTERNAL_KEY_HEADER,
+            security_scheme_in="header",
+            description="The shared secret of the internal API (the agent's)",
+        ),
+    }
+)
+
+
+def _error_schema(codes: Iterable[ApiErrorCode]) -> Schema:
+    string = Schema(type=OpenAPIType.STRING)
+    return Schema(
+        type=OpenAPIType.OBJECT,
+        title="ErrorBody",
+        required=["error"],
+        properties={
+            "error": Schema(
+                type=OpenAPIType.OBJECT,
+                required=["code", "message"],
+                properties={
+                    "code": Schema(type=OpenAPIType.STRING, enum=[code.value for code in codes]),
+                    "message": string,
+                },
+            )
+        },
+    )
+
+
+def error_responses(codes: Iterable[ApiErrorCode]) -> dict[str, OpenAPIResponse]:
+    """One response per status the codes (and UNEXPECTED) answer with, by STATUS_FOR_CODE."""
+    by_status: dict[int, list[ApiErrorCode]] = {}
+    for code in (*codes, UNEXPECTED):
+        status_codes = by_status.setdefault(STATUS_FOR_CODE[code], [])
+        if code not in status_codes:
+            status_codes.append(code)
+    return {
+        str(status): OpenAPIResponse(
+            description=f"{HTTPStatus(status).phrase}: "
+            + ", ".join(f"`{code.value}`" for code in status_codes),
+            content={MediaType.JSON: OpenAPIMediaType(schema=_error_schema(status_codes))},
+        )
+        for status, status_codes in sorted(by_status.items())
+    }
+
+
+def documented(
+    *codes: ApiErrorCode,
+    request_body: RequestBody | None = None,
+    links: Mapping[str, Link] | None = None,
+) -> type[Operation]:
+    """The `operation_class` of a handler that fails with `codes`: its success response kept
+    (with `links` to the operations its answer feeds), every error response the codes'
+    statuses, and `request_body` where the handler reads its body itself."""
+    errors = error_responses(codes)
+
+    @dataclass
+    class DocumentedOperation(Operation):
+        def __post_init__(self) -> None:
+            success = {s: r for s, r in (self.responses or {}).items() if s.startswith("2")}
+            if links:
+                for response in success.values():
+                    if isinstance(response, OpenAPIResponse):
+                        response.links = dict(links)
+            self.responses = {**success, **errors}
+            if request_body is not None:
+                self.request_body = request_body
+
+    return DocumentedOperation
+
+
+def session_links(response_field: str) -> dict[str, Link]:
+    """Links from an answer carrying a session id in `response_field` to the session's
+    operations, so a client (or schemathesis' stateful phase) can follow them."""
+    session_id = {"session_id": f"$response.body#/{response_field}"}
+    return {
+        operation_id: Link(operation_id=operation_id, parameters=session_id)
+        for operation_id in ("getSession", "evaluateSession", "storeTranscript")
+    }
