@@ -16,6 +16,8 @@ from training_contracts import (
     ErrorDetail,
     IceServer,
     PageConfig,
+    RecordingAck,
+    RecordingFailure,
     Role,
     SessionType,
     TokenRequest,
@@ -159,3 +161,25 @@ def test_page_config_bytes() -> None:
     assert msgspec.json.encode(offline).endswith(b',"iceServers":[]}')
     stun = IceServer(urls=["stun:127.0.0.1:3478"])
     assert msgspec.json.encode(stun) == b'{"urls":["stun:127.0.0.1:3478"]}'
+
+
+def test_recorded_session_bytes() -> None:
+    """`record` is appended with a default: an unrecorded session's body is unchanged."""
+    assert msgspec.json.encode(CreateSessionResponse(session_id=SESSION, attempt=1)) == (
+        b'{"sessionId":"1b9e55f0-0000-4000-8000-000000000004","attempt":1}'
+    )
+    recorded = CreateSessionResponse(session_id=SESSION, attempt=2, record=True)
+    assert msgspec.json.encode(recorded) == (
+        b'{"sessionId":"1b9e55f0-0000-4000-8000-000000000004","attempt":2,"record":true}'
+    )
+    old_reader = msgspec.json.decode(msgspec.json.encode(recorded), type=CreateSessionResponse)
+    assert old_reader.record is True
+
+
+def test_recording_bodies_bytes() -> None:
+    assert msgspec.json.encode(RecordingAck(stored=True, size_bytes=4096)) == (
+        b'{"stored":true,"sizeBytes":4096}'
+    )
+    assert msgspec.json.encode(RecordingFailure(reason="encoder failed")) == (
+        b'{"reason":"encoder failed"}'
+    )

@@ -124,3 +124,5 @@ class ApiErrorCode(StrEnum):
     EVALUATION_UNAVAILABLE = "evaluation_unavailable"
     NOT_READY = "not_ready"
     INTERNAL_ERROR = "internal_error"
+    RECORDING_PENDING = "recording_pending"
+    RANGE_NOT_SATISFIABLE = "range_not_satisfiable"
