@@ -129,8 +129,7 @@ class InternalRecordingController(Controller):
         if row.status == RecordingStatus.STORED:
             assert row.size_bytes is not None
             logger.info(
-                "recording already stored, upload ignored",
-                extra={"session_id": str(session_id), "attempt": attempt},
+                "recording of %s attempt %d already stored, upload ignored", session_id, attempt
             )
             return RecordingAck(stored=False, size_bytes=row.size_bytes)
 
@@ -172,8 +171,7 @@ class InternalRecordingController(Controller):
                 conn, session_id, attempt, storage_key=key, size_bytes=staged.size
             )
         logger.info(
-            "recording stored",
-            extra={"session_id": str(session_id), "attempt": attempt, "bytes": staged.size},
+            "recording of %s attempt %d stored (%d bytes)", session_id, attempt, staged.size
         )
         return RecordingAck(stored=True, size_bytes=staged.size)
 
@@ -194,7 +192,4 @@ class InternalRecordingController(Controller):
             found = await repository.mark_failed(conn, session_id, attempt, data.reason)
         if not found:
             raise _no_recording(session_id, attempt)
-        logger.warning(
-            "recording failed",
-            extra={"session_id": str(session_id), "attempt": attempt, "reason": data.reason},
-        )
+        logger.warning("recording of %s attempt %d failed: %s", session_id, attempt, data.reason)

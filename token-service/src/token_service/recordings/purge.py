@@ -49,8 +49,9 @@ async def purge_recordings(
                         await store.delete(gone.storage_key)
             except OSError:
                 logger.exception(
-                    "recording could not be deleted; kept for the next run",
-                    extra={"session_id": str(row.session_id), "attempt": row.attempt},
+                    "recording of %s attempt %d could not be deleted; kept for the next run",
+                    row.session_id,
+                    row.attempt,
                 )
                 failed += 1
                 continue
