@@ -59,7 +59,7 @@ def test_a_dead_workers_claim_is_taken_over(tmp_path: Path) -> None:
 
 def test_moving_across_filesystems_copies_then_removes(tmp_path: Path) -> None:
     # /dev/shm is another filesystem on Linux; where it is missing, the rename path is tested.
-    shm = Path("/dev/shm")
+    shm = Path("/dev/shm")  # noqa: S108 - only its filesystem matters, the name is unique
     source_dir = shm if shm.is_dir() and os.access(shm, os.W_OK) else tmp_path
     source = source_dir / f"recording-test-{uuid.uuid4().hex}.ogg"
     source.write_bytes(b"OggS" + b"\x01" * 100_000)

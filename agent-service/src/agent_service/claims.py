@@ -73,13 +73,19 @@ class ClaimFolder:
     def claim_all(self) -> Iterator[Claim]:
         """Claim every unclaimed or abandoned file, one at a time."""
         for path in self._abandoned_claims() + self.pending():
-            original = _original_name(path)
-            claimed = path.with_name(f"{original.name}{_CLAIM_MARK}{os.getpid()}")
-            try:
-                os.rename(path, claimed)
-            except FileNotFoundError:
-                continue  # someone else claimed or removed it first
-            yield Claim(path=claimed, original=original)
+            claim = self.claim(path)
+            if claim is not None:
+                yield claim
+
+    def claim(self, path: Path) -> Claim | None:
+        """Claim one file; None when someone else claimed or removed it first."""
+        original = _original_name(path)
+        claimed = path.with_name(f"{original.name}{_CLAIM_MARK}{os.getpid()}")
+        try:
+            os.rename(path, claimed)
+        except FileNotFoundError:
+            return None
+        return Claim(path=claimed, original=original)
 
     def release(self, claim: Claim) -> None:
         """Sending failed for now: put the file back, unless a newer version was written."""

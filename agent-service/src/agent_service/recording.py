@@ -90,18 +90,28 @@ class RecordingSpool:
     def remove(self, recording: SpooledRecording) -> None:
         self.folder.remove(recording.path.name)
 
+    def claim(self, recording: SpooledRecording) -> ClaimedRecording | None:
+        """Claim a recording this process spooled, so no redelivery pass sends it meanwhile."""
+        claim = self.folder.claim(recording.path)
+        return None if claim is None else self._claimed(claim)
+
     def claim_all(self) -> list[ClaimedRecording]:
         claimed = []
         for claim in self.folder.claim_all():
-            match = _NAME.match(claim.original.name)
-            if match is None:
-                self.folder.bury(claim, "not a recording's name")
-                continue
-            recording = SpooledRecording(
-                session_id=UUID(match["session"]), attempt=int(match["attempt"]), path=claim.path
-            )
-            claimed.append(ClaimedRecording(recording=recording, claim=claim))
+            recording = self._claimed(claim)
+            if recording is not None:
+                claimed.append(recording)
         return claimed
+
+    def _claimed(self, claim: Claim) -> ClaimedRecording | None:
+        match = _NAME.match(claim.original.name)
+        if match is None:
+            self.folder.bury(claim, "not a recording's name")
+            return None
+        recording = SpooledRecording(
+            session_id=UUID(match["session"]), attempt=int(match["attempt"]), path=claim.path
+        )
+        return ClaimedRecording(recording=recording, claim=claim)
 
 
 def take_recording(
