@@ -51,8 +51,9 @@ export const ApiErrorCode = {
   INTERNAL_ERROR: "internal_error",
   RECORDING_PENDING: "recording_pending",
   RANGE_NOT_SATISFIABLE: "range_not_satisfiable",
+  REQUEST_TIMEOUT: "request_timeout",
 } as const;
-export type ApiErrorCode = "bad_request" | "unauthorized" | "forbidden" | "not_found" | "transcript_pending" | "transcript_empty" | "payload_too_large" | "evaluation_unavailable" | "not_ready" | "internal_error" | "recording_pending" | "range_not_satisfiable";
+export type ApiErrorCode = "bad_request" | "unauthorized" | "forbidden" | "not_found" | "transcript_pending" | "transcript_empty" | "payload_too_large" | "evaluation_unavailable" | "not_ready" | "internal_error" | "recording_pending" | "range_not_satisfiable" | "request_timeout";
 
 export const SessionType = {
   ASSIGNMENT: "assignment",

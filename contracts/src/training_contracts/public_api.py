@@ -126,3 +126,4 @@ class ApiErrorCode(StrEnum):
     INTERNAL_ERROR = "internal_error"
     RECORDING_PENDING = "recording_pending"
     RANGE_NOT_SATISFIABLE = "range_not_satisfiable"
+    REQUEST_TIMEOUT = "request_timeout"

@@ -23,11 +23,17 @@ from litestar.status_codes import (
     HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE,
 )
 
-from training_contracts import ATTEMPT_QUERY, RECORDING_MEDIA_TYPE, ApiErrorCode, ErrorBody
+from training_contracts import (
+    ATTEMPT_QUERY,
+    RECORDING_MEDIA_TYPE,
+    RECORDING_PATH,
+    ApiErrorCode,
+    ErrorBody,
+)
 
-from ..auth import require_user
 from ..db import Connection
 from ..errors import ApiError, error_response
+from ..routes import route
 from . import repository
 from .config import Recordings
 from .ranges import Unsatisfiable, parse_range
@@ -45,16 +51,12 @@ _ERROR_RESPONSES = {
 
 
 def _not_found(message: str) -> ApiError:
-    return ApiError(HTTP_404_NOT_FOUND, ApiErrorCode.NOT_FOUND, message)
+    return ApiError(ApiErrorCode.NOT_FOUND, message)
 
 
 class RecordingController(Controller):
-    path = "/api/sessions"
-    tags = ("sessions",)
-    guards = (require_user,)
-
     @get(
-        "/{session_id:uuid}/recording",
+        route(RECORDING_PATH),
         operation_id="getRecording",
         summary="An attempt's recording (Ogg/Opus, trainee left, caller right); Range for seeking",
         media_type=RECORDING_MEDIA_TYPE,
@@ -84,12 +86,9 @@ class RecordingController(Controller):
         if owned is None:
             raise _not_found("session not found")
         if owned.user_id != user_id:
-            raise ApiError(
-                HTTP_403_FORBIDDEN, ApiErrorCode.FORBIDDEN, "the session belongs to another user"
-            )
+            raise ApiError(ApiErrorCode.FORBIDDEN, "the session belongs to another user")
         if owned.status == RecordingStatus.PENDING:
             raise ApiError(
-                HTTP_409_CONFLICT,
                 ApiErrorCode.RECORDING_PENDING,
                 f"the recording of attempt {owned.attempt} is still being delivered",
             )
@@ -106,7 +105,6 @@ class RecordingController(Controller):
             wanted = parse_range(request.headers.get("range"), stored.size)
         except Unsatisfiable:
             refused = error_response(
-                HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE,
                 ApiErrorCode.RANGE_NOT_SATISFIABLE,
                 f"the recording has {stored.size} bytes",
             )

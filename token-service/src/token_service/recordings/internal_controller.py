@@ -22,14 +22,12 @@ from litestar.params import FromPath, JSONBody, Parameter
 from litestar.status_codes import (
     HTTP_200_OK,
     HTTP_204_NO_CONTENT,
-    HTTP_400_BAD_REQUEST,
-    HTTP_404_NOT_FOUND,
-    HTTP_408_REQUEST_TIMEOUT,
-    HTTP_413_REQUEST_ENTITY_TOO_LARGE,
 )
 
 from training_contracts import (
     ATTEMPT_QUERY,
+    INTERNAL_RECORDING_FAILURE_PATH,
+    INTERNAL_RECORDING_PATH,
     MAX_RECORDING_BYTES,
     RECORDING_MEDIA_TYPE,
     ApiErrorCode,
@@ -37,9 +35,9 @@ from training_contracts import (
     RecordingFailure,
 )
 
-from ..auth import require_internal_key
 from ..db import Pool
 from ..errors import ApiError
+from ..routes import route
 from . import repository
 from .config import Recordings
 from .repository import RecordingStatus
@@ -70,7 +68,6 @@ class _OggUpload(Operation):
 
 def _no_recording(session_id: UUID, attempt: int) -> ApiError:
     return ApiError(
-        HTTP_404_NOT_FOUND,
         ApiErrorCode.NOT_FOUND,
         f"attempt {attempt} of session {session_id} is not recorded",
     )
@@ -88,19 +85,14 @@ async def _bounded(chunks: AsyncIterator[bytes], timeout_s: float) -> AsyncItera
             yield chunk
     except TimeoutError:
         raise ApiError(
-            HTTP_408_REQUEST_TIMEOUT,
-            ApiErrorCode.BAD_REQUEST,
+            ApiErrorCode.REQUEST_TIMEOUT,
             f"the recording did not arrive within {timeout_s:g} s",
         ) from None
 
 
 class InternalRecordingController(Controller):
-    path = "/api/internal/sessions"
-    tags = ("internal",)
-    guards = (require_internal_key,)
-
     @put(
-        "/{session_id:uuid}/recording",
+        route(INTERNAL_RECORDING_PATH),
         operation_id="storeRecording",
         summary="Store an attempt's recording (Ogg/Opus body); a repeated upload is discarded",
         status_code=HTTP_200_OK,
@@ -118,7 +110,6 @@ class InternalRecordingController(Controller):
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media_type != RECORDING_MEDIA_TYPE:
             raise ApiError(
-                HTTP_400_BAD_REQUEST,
                 ApiErrorCode.BAD_REQUEST,
                 f"a recording is {RECORDING_MEDIA_TYPE}, not {media_type or 'untyped'}",
             )
@@ -140,15 +131,12 @@ class InternalRecordingController(Controller):
             )
         except TooLarge:
             raise ApiError(
-                HTTP_413_REQUEST_ENTITY_TOO_LARGE,
                 ApiErrorCode.PAYLOAD_TOO_LARGE,
                 f"a recording has at most {MAX_RECORDING_BYTES} bytes",
             ) from None
         try:
             if not staged.head.startswith(OGG_MAGIC):
-                raise ApiError(
-                    HTTP_400_BAD_REQUEST, ApiErrorCode.BAD_REQUEST, "the body is not an Ogg file"
-                )
+                raise ApiError(ApiErrorCode.BAD_REQUEST, "the body is not an Ogg file")
             return await self._commit(db_pool, session_id, attempt, staged)
         finally:
             await staged.discard()
@@ -176,7 +164,7 @@ class InternalRecordingController(Controller):
         return RecordingAck(stored=True, size_bytes=staged.size)
 
     @post(
-        "/{session_id:uuid}/recording/failure",
+        route(INTERNAL_RECORDING_FAILURE_PATH),
         operation_id="reportRecordingFailure",
         summary="No recording will come for this attempt (the recorder failed)",
         status_code=HTTP_204_NO_CONTENT,
