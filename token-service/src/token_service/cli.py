@@ -5,6 +5,7 @@ variable stops the command with one line on stderr naming every one of them, and
 """
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -73,7 +74,20 @@ def _serve() -> int:
     return 0
 
 
-COMMANDS = {"migrate": _migrate, "seed-demo": _seed_demo, "serve": _serve}
+def _purge_recordings() -> int:
+    from .recordings.purge import purge_expired  # noqa: PLC0415
+
+    report = asyncio.run(purge_expired(_database_url()))
+    sys.stdout.write(msgspec.json.encode(report).decode() + "\n")
+    return EXIT_FAILURE if report.failed else 0
+
+
+COMMANDS = {
+    "migrate": _migrate,
+    "seed-demo": _seed_demo,
+    "serve": _serve,
+    "purge-recordings": _purge_recordings,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         "seed-demo", help="insert the demo users, scenarios and assignments; print them as JSON"
     )
     commands.add_parser("serve", help="run the HTTP API on HOST:PORT")
+    commands.add_parser(
+        "purge-recordings",
+        help="delete recordings older than RECORDING_RETENTION_DAYS (files and rows; cron-safe)",
+    )
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command]()

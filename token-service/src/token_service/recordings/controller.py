@@ -12,7 +12,7 @@ from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 from litestar.status_codes import (
     HTTP_200_OK,
@@ -79,7 +79,7 @@ class RecordingController(Controller):
         recordings: NamedDependency[Recordings],
         attempt: Annotated[
             int | None,
-            Parameter(query=ATTEMPT_QUERY, ge=1, description="Default: the current attempt"),
+            QueryParameter(name=ATTEMPT_QUERY, ge=1, description="Default: the current attempt"),
         ] = None,
     ) -> Response[Any]:
         owned = await repository.get_owned(db, session_id, attempt)

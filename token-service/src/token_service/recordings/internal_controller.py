@@ -18,7 +18,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import (
     HTTP_200_OK,
     HTTP_204_NO_CONTENT,
@@ -47,7 +47,9 @@ logger = logging.getLogger(__name__)
 
 OGG_MAGIC = b"OggS"
 
-Attempt = Annotated[int, Parameter(query=ATTEMPT_QUERY, ge=1, description="The attempt recorded")]
+Attempt = Annotated[
+    int, QueryParameter(name=ATTEMPT_QUERY, ge=1, description="The attempt recorded")
+]
 
 
 @dataclass

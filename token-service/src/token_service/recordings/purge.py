@@ -7,13 +7,15 @@ A file that cannot be deleted keeps its row (the transaction rolls back) and is 
 """
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import msgspec
+import psycopg
 
 from ..db import Connection
+from ..settings import load_recording_settings
 from . import repository
-from .storage import RecordingStore
+from .storage import FilesystemStore, RecordingStore
 
 logger = logging.getLogger(__name__)
 
@@ -61,3 +63,13 @@ async def purge_recordings(
         return PurgeReport(older_than=older_than, deleted=deleted, freed_bytes=freed, failed=failed)
     finally:
         await conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
+
+
+async def purge_expired(database_url: str) -> PurgeReport:
+    """`token-service purge-recordings`: the retention and store from the environment."""
+    settings = load_recording_settings()
+    older_than = datetime.now(UTC) - timedelta(days=settings.recording_retention_days)
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        return await purge_recordings(
+            conn, FilesystemStore(settings.recordings_dir), older_than=older_than
+        )

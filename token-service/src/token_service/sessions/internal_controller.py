@@ -1,5 +1,6 @@
 """The agent's API: create a session (or the next attempt of an assignment's), store transcripts."""
 
+import contextlib
 from uuid import UUID
 
 from litestar import Controller
@@ -22,6 +23,8 @@ from training_contracts import (
 from ..db import Connection
 from ..errors import ApiError
 from ..metrics import ServiceMetrics
+from ..recordings import repository as recordings_repository
+from ..recordings.config import Recordings
 from ..routes import post_ok
 from ..usage.repository import UsageSource, record_usage
 from . import repository
@@ -29,6 +32,28 @@ from . import repository
 
 def _not_found(what: str) -> ApiError:
     return ApiError(ApiErrorCode.NOT_FOUND, f"{what} not found")
+
+
+async def _start(
+    db: Connection, data: CreateSessionRequest, found: repository.CreateLookup
+) -> tuple[UUID, int]:
+    """The new free practice session, or the assignment's next attempt: (session, attempt)."""
+    if data.assignment_id is None:
+        return await repository.start_free_practice(
+            db, user_id=data.user_id, scenario_id=data.scenario_id
+        )
+    if found.assignment_user_id is None or found.assignment_scenario_id is None:
+        raise _not_found("assignment")
+    if found.assignment_user_id != data.user_id:
+        raise ApiError(ApiErrorCode.FORBIDDEN, "the assignment belongs to another user")
+    if data.scenario_id not in (None, found.assignment_scenario_id):
+        raise ApiError(ApiErrorCode.BAD_REQUEST, "scenarioId is not the assignment's scenario")
+    return await repository.start_assignment_attempt(
+        db,
+        user_id=data.user_id,
+        assignment_id=data.assignment_id,
+        scenario_id=found.assignment_scenario_id,
+    )
 
 
 class InternalSessionController(Controller):
@@ -42,6 +67,7 @@ class InternalSessionController(Controller):
         data: JSONBody[CreateSessionRequest],
         db: NamedDependency[Connection],
         metrics: NamedDependency[ServiceMetrics],
+        recordings: NamedDependency[Recordings],
     ) -> CreateSessionResponse:
         if data.type is SessionType.ASSIGNMENT and data.assignment_id is None:
             raise ApiError(ApiErrorCode.BAD_REQUEST, "an assignment session needs assignmentId")
@@ -59,31 +85,24 @@ class InternalSessionController(Controller):
             raise _not_found("user")
         if data.scenario_id is not None and not found.scenario_exists:
             raise _not_found("scenario")
+        record = (
+            recordings.record_free_practice
+            if data.assignment_id is None
+            else found.assignment_requires_recording
+        )
+        # A recorded attempt and its pending recording exist together or not at all; an
+        # unrecorded one stays a single autocommitted statement.
+        together = db.transaction() if record else contextlib.nullcontext()
         try:
-            if data.assignment_id is None:
-                session_id, attempt = await repository.start_free_practice(
-                    db, user_id=data.user_id, scenario_id=data.scenario_id
-                )
-            else:
-                if found.assignment_user_id is None or found.assignment_scenario_id is None:
-                    raise _not_found("assignment")
-                if found.assignment_user_id != data.user_id:
-                    raise ApiError(ApiErrorCode.FORBIDDEN, "the assignment belongs to another user")
-                if data.scenario_id not in (None, found.assignment_scenario_id):
-                    raise ApiError(
-                        ApiErrorCode.BAD_REQUEST, "scenarioId is not the assignment's scenario"
-                    )
-                session_id, attempt = await repository.start_assignment_attempt(
-                    db,
-                    user_id=data.user_id,
-                    assignment_id=data.assignment_id,
-                    scenario_id=found.assignment_scenario_id,
-                )
+            async with together:
+                session_id, attempt = await _start(db, data, found)
+                if record:
+                    await recordings_repository.expect(db, session_id, attempt)
         except pg_errors.ForeignKeyViolation as exc:
             # deleted between the lookup and the insert
             raise _not_found("user, assignment or scenario") from exc
         metrics.sessions_created.labels(data.type.value).inc()
-        return CreateSessionResponse(session_id=session_id, attempt=attempt)
+        return CreateSessionResponse(session_id=session_id, attempt=attempt, record=record)
 
     @post_ok(
         INTERNAL_TRANSCRIPT_PATH, operation_id="storeTranscript", summary="Store transcript turns"
