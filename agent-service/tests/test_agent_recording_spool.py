@@ -33,18 +33,18 @@ def test_claimed_recordings_name_their_attempt_and_are_sent_once(tmp_path: Path)
     (claimed,) = spool.claim_all()
     assert (claimed.recording.session_id, claimed.recording.attempt) == (sid, 2)
     assert claimed.recording.path.read_bytes() == b"OggS recording"
-    assert spool.claim_all() == []  # claimed: nobody else sends it meanwhile
+    assert list(spool.claim_all()) == []  # claimed: nobody else sends it meanwhile
     spool.folder.release(claimed.claim)
     (again,) = spool.claim_all()
     spool.folder.done(again.claim)
-    assert spool.claim_all() == []
+    assert list(spool.claim_all()) == []
     assert list(tmp_path.glob("*.ogg*")) == []
 
 
 def test_a_stranger_file_is_buried_not_sent(tmp_path: Path) -> None:
     spool = RecordingSpool(tmp_path)
     (tmp_path / "notes.ogg").write_bytes(b"?")
-    assert spool.claim_all() == []
+    assert list(spool.claim_all()) == []
     assert [p.name for p in spool.folder.dead_directory.iterdir()] == ["notes.ogg"]
 
 

@@ -25,6 +25,7 @@ What livekit-agents 1.8.9 does (voice/recorder_io, voice/agent_session.py, job.p
 
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
@@ -95,13 +96,12 @@ class RecordingSpool:
         claim = self.folder.claim(recording.path)
         return None if claim is None else self._claimed(claim)
 
-    def claim_all(self) -> list[ClaimedRecording]:
-        claimed = []
+    def claim_all(self) -> Iterator[ClaimedRecording]:
+        """One at a time, so a pass that stops early leaves the rest unclaimed."""
         for claim in self.folder.claim_all():
             recording = self._claimed(claim)
             if recording is not None:
-                claimed.append(recording)
-        return claimed
+                yield recording
 
     def _claimed(self, claim: Claim) -> ClaimedRecording | None:
         match = _NAME.match(claim.original.name)

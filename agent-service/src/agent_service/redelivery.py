@@ -1,12 +1,15 @@
-"""Sending spooled transcripts: the worker's main process, on start-up and every
-`SPOOL_RETRY_INTERVAL` seconds after.
+"""Sending spooled transcripts and recordings: the worker's main process, on start-up and every
+`spool_retry_interval` seconds after (settings.py).
 
-Transcripts land in the spool (spool.py) when a job could not deliver them; they may be from an
-earlier run of the worker. The endpoint stores a turn once, so sending a file again is safe.
+Transcripts land in the spool (spool.py) when a job could not deliver them, recordings in the
+recording spool (recording.py) at the end of every recorded call, delivered or not yet; either
+may be from an earlier run of the worker. Both endpoints store a thing once, so sending a file
+again is safe.
 """
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,11 +24,11 @@ from .api_client import (
     Unavailable,
 )
 from .delivery import batches
+from .recording import RecordingSpool
+from .recording_delivery import RECORDING_POLICY, send
 from .spool import Spool
 
 logger = logging.getLogger(__name__)
-
-SPOOL_RETRY_INTERVAL = 30.0
 
 
 @dataclass
@@ -75,6 +78,38 @@ async def redeliver_spool(
     return report
 
 
+async def redeliver_recordings(
+    spool: RecordingSpool, client: InternalApiClient, *, policy: RetryPolicy = RECORDING_POLICY
+) -> RedeliveryReport:
+    """One pass over the recording spool. Stops at the first file the service cannot take now."""
+    report = RedeliveryReport()
+    for claimed in spool.claim_all():
+        recording = claimed.recording
+        try:
+            ack = await send(spool, claimed, client, policy)
+        except Unavailable as exc:
+            report.failed += 1
+            logger.warning(
+                "token service still unavailable, spooled recordings kept",
+                extra={"session_id": str(recording.session_id), "error": str(exc)},
+            )
+            break
+        if ack is None:
+            report.buried += 1
+            continue
+        report.delivered += 1
+        logger.info(
+            "spooled recording delivered",
+            extra={
+                "session_id": str(recording.session_id),
+                "attempt": recording.attempt,
+                "stored": ack.stored,
+                "bytes": ack.size_bytes,
+            },
+        )
+    return report
+
+
 class SpoolRedeliverer:
     """The worker main process's background task that empties the spool.
 
@@ -85,11 +120,13 @@ class SpoolRedeliverer:
     def __init__(
         self,
         spool: Spool,
+        recordings: RecordingSpool,
         new_client: Callable[[], InternalApiClient],
         *,
-        interval: float = SPOOL_RETRY_INTERVAL,
+        interval: float,
     ) -> None:
         self._spool = spool
+        self._recordings = recordings
         self._new_client = new_client
         self._interval = interval
         self._task: asyncio.Task[None] | None = None
@@ -115,17 +152,22 @@ class SpoolRedeliverer:
             await client.aclose()
 
     async def _pass(self, client: InternalApiClient) -> None:
-        try:
-            report = await redeliver_spool(self._spool, client)
-        except Exception:
-            logger.exception("spool redelivery pass failed")
-            return
-        if report.delivered or report.buried:
-            logger.info(
-                "spool redelivery pass",
-                extra={
-                    "delivered": report.delivered,
-                    "failed": report.failed,
-                    "buried": report.buried,
-                },
-            )
+        for what, one_pass in (
+            ("transcripts", functools.partial(redeliver_spool, self._spool, client)),
+            ("recordings", functools.partial(redeliver_recordings, self._recordings, client)),
+        ):
+            try:
+                report = await one_pass()
+            except Exception:
+                logger.exception("spool redelivery pass failed", extra={"spooled": what})
+                continue
+            if report.delivered or report.buried:
+                logger.info(
+                    "spool redelivery pass",
+                    extra={
+                        "spooled": what,
+                        "delivered": report.delivered,
+                        "failed": report.failed,
+                        "buried": report.buried,
+                    },
+                )
