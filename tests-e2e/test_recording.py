@@ -1,7 +1,7 @@
 """Recordings, for real: the agent records both sides of a recorded call with livekit-agents'
 recorder, delivers the Ogg file to the token service, and the trainee plays it back and seeks.
 
-The demo's second assignment requires recording (seed-demo), the first does not.
+seed-demo makes one demo assignment require recording (`requireRecording`), not the other.
 """
 
 # Deadlines are these waits' contract (the failure says what never came).
@@ -41,8 +41,6 @@ from training_contracts import (
 )
 
 TEST = "recording"
-RECORDED, UNRECORDED = 1, 0
-"""Indexes of the demo users whose assignments do / do not require recording."""
 TRAINEE, CALLER = 0, 1
 """Channels of the recording: left the trainee, right the caller."""
 SPEAKING_RMS = 0.01
@@ -75,6 +73,12 @@ def assert_channel_speaks(audio: Audio, speaking: int, spans: list[tuple[float, 
         assert quiet < QUIET_RMS, f"channel {silent} not quiet over {window}: rms {quiet:.4f}"
 
 
+def demo_user(demo: dict[str, Any], *, recorded: bool) -> dict[str, Any]:
+    """The demo user whose assignment does (or does not) require recording."""
+    user: dict[str, Any] = next(u for u in demo["users"] if u["requireRecording"] is recorded)
+    return user
+
+
 def first_onset(audio: Audio, channel: int, after: float = 0.0) -> float:
     """Seconds from the start to the first 10 ms block louder than SPEAKING_RMS."""
     block = audio.rate // 100
@@ -88,7 +92,7 @@ def first_onset(audio: Audio, channel: int, after: float = 0.0) -> float:
 async def test_recorded_call_has_both_sides_and_seeks(
     stack: Stack, demo: dict[str, Any], frontend: FrontendApi
 ) -> None:
-    user = demo["users"][RECORDED]
+    user = demo_user(demo, recorded=True)
     user_id = user["userId"]
     trainee, session_id = await start_call(
         stack.token_service_url, user_id, TEST, assignment_id=user["assignmentId"]
@@ -125,7 +129,7 @@ async def test_recorded_call_has_both_sides_and_seeks(
     assert_channel_speaks(audio, CALLER, replied)
 
     await _assert_ranges(stack, user_id, session_id, session.attempt, data)
-    other = demo["users"][UNRECORDED]["userId"]
+    other = demo_user(demo, recorded=False)["userId"]
     refused = await get_recording(stack.token_service_url, other, session_id, session.attempt)
     assert refused.status_code == 403, refused.text
 
@@ -166,7 +170,7 @@ async def _assert_ranges(
 async def test_an_unrecorded_assignment_has_no_recording(
     stack: Stack, demo: dict[str, Any], frontend: FrontendApi
 ) -> None:
-    user = demo["users"][UNRECORDED]
+    user = demo_user(demo, recorded=False)
     user_id = user["userId"]
     trainee, session_id = await start_call(
         stack.token_service_url, user_id, TEST, assignment_id=user["assignmentId"]
@@ -191,7 +195,7 @@ async def test_token_service_down_at_upload_spools_then_delivers_once(
     stack: Stack, demo: dict[str, Any], frontend: FrontendApi
 ) -> None:
     assert stack.agent is not None
-    user = demo["users"][RECORDED]
+    user = demo_user(demo, recorded=True)
     user_id = user["userId"]
     trainee, session_id = await start_call(
         stack.token_service_url, user_id, TEST, assignment_id=user["assignmentId"]
