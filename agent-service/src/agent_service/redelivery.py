@@ -11,8 +11,9 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from uuid import UUID
 
 from . import metrics
 from .api_client import (
@@ -24,9 +25,9 @@ from .api_client import (
     Unavailable,
 )
 from .delivery import batches
-from .recording import RecordingSpool
+from .recording import ClaimedRecording, RecordingSpool
 from .recording_delivery import RECORDING_POLICY, send
-from .spool import Spool
+from .spool import ClaimedEntry, Spool
 
 logger = logging.getLogger(__name__)
 
@@ -38,75 +39,70 @@ class RedeliveryReport:
     buried: int = 0
 
 
+Logged = dict[str, object]
+"""What a delivery's log line says about what was sent."""
+
+
 async def redeliver_spool(
     spool: Spool, client: InternalApiClient, *, policy: RetryPolicy = TRANSCRIPT_POLICY
 ) -> RedeliveryReport:
     """One pass over the spool. Stops at the first file the service cannot take right now."""
-    report = RedeliveryReport()
-    for claimed in spool.claim_all():
+
+    async def send_one(claimed: ClaimedEntry) -> Logged | None:
         entry = claimed.entry
         try:
             for batch in batches(entry.turns, final=entry.final, usage=entry.usage):
                 await client.post_transcript(entry.session_id, batch, policy)
         except (NotFound, Rejected) as exc:
             spool.bury(claimed, str(exc))
-            report.buried += 1
-        except Unavailable as exc:
-            spool.release(claimed)
-            report.failed += 1
-            logger.warning(
-                "token service still unavailable, spooled transcripts kept",
-                extra={"session_id": str(entry.session_id), "error": str(exc)},
-            )
-            break
+            return None
         except BaseException:
             spool.release(claimed)
             raise
-        else:
-            spool.done(claimed)
-            report.delivered += 1
-            metrics.count_batch(metrics.BatchOutcome.REDELIVERED)
-            logger.info(
-                "spooled transcript delivered",
-                extra={
-                    "session_id": str(entry.session_id),
-                    "attempt": entry.attempt,
-                    "turns": len(entry.turns),
-                    "final": entry.final,
-                },
-            )
-    return report
+        spool.done(claimed)
+        metrics.count_batch(metrics.BatchOutcome.REDELIVERED)
+        return {"attempt": entry.attempt, "turns": len(entry.turns), "final": entry.final}
+
+    sends = ((c.entry.session_id, functools.partial(send_one, c)) for c in spool.claim_all())
+    return await _drain(sends, "transcript")
 
 
 async def redeliver_recordings(
     spool: RecordingSpool, client: InternalApiClient, *, policy: RetryPolicy = RECORDING_POLICY
 ) -> RedeliveryReport:
     """One pass over the recording spool. Stops at the first file the service cannot take now."""
+
+    async def send_one(claimed: ClaimedRecording) -> Logged | None:
+        ack = await send(spool, claimed, client, policy)
+        if ack is None:
+            return None
+        return {"attempt": claimed.recording.attempt, "stored": ack.stored, "bytes": ack.size_bytes}
+
+    sends = ((c.recording.session_id, functools.partial(send_one, c)) for c in spool.claim_all())
+    return await _drain(sends, "recording")
+
+
+async def _drain(
+    sends: Iterator[tuple[UUID, Callable[[], Awaitable[Logged | None]]]], what: str
+) -> RedeliveryReport:
+    """Send one spooled file after the other: delivered (what to log), buried (None), or
+    Unavailable, which ends the pass; the sends are lazy, so the rest stays unclaimed."""
     report = RedeliveryReport()
-    for claimed in spool.claim_all():
-        recording = claimed.recording
+    for session_id, send_one in sends:
         try:
-            ack = await send(spool, claimed, client, policy)
+            delivered = await send_one()
         except Unavailable as exc:
             report.failed += 1
             logger.warning(
-                "token service still unavailable, spooled recordings kept",
-                extra={"session_id": str(recording.session_id), "error": str(exc)},
+                f"token service still unavailable, spooled {what}s kept",
+                extra={"session_id": str(session_id), "error": str(exc)},
             )
             break
-        if ack is None:
+        if delivered is None:
             report.buried += 1
             continue
         report.delivered += 1
-        logger.info(
-            "spooled recording delivered",
-            extra={
-                "session_id": str(recording.session_id),
-                "attempt": recording.attempt,
-                "stored": ack.stored,
-                "bytes": ack.size_bytes,
-            },
-        )
+        logger.info(f"spooled {what} delivered", extra={"session_id": str(session_id), **delivered})
     return report
 
 
