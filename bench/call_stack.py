@@ -21,10 +21,17 @@ MANY_CALLS_AGENT_ENV = {
 }
 
 
-def call_stack(*, many_calls: bool = False, reply_ms: int = REPLY_MS) -> Stack:
+RECORDED_TOKEN_SERVICE_ENV = {"RECORD_FREE_PRACTICE": "true"}
+"""Every call recorded: the crowd's calls are free practice."""
+
+
+def call_stack(
+    *, many_calls: bool = False, reply_ms: int = REPLY_MS, recorded: bool = False
+) -> Stack:
     """A stack whose stub answers LINE with a reply of `reply_ms`; `many_calls` sets the worker
-    up for a crowd."""
+    up for a crowd, `recorded` records every call."""
     return Stack(
         stub_script={**STUB_SCRIPT, "reply_ms": reply_ms},
         agent_env=MANY_CALLS_AGENT_ENV if many_calls else None,
+        token_service_env=RECORDED_TOKEN_SERVICE_ENV if recorded else None,
     )

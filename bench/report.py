@@ -102,16 +102,31 @@ def concurrency_rows(r: ConcurrencyResult) -> list[Row]:
 
 def cost_rows(r: CostResult) -> list[Row]:
     rows: list[Row] = []
-    for phase, cost in (("listening", r.listening), ("speaking", r.speaking)):
-        busiest = list(cost.native_threads_pct.items())[:3]
-        native = ", ".join(f"{name} {pct:.1f}" for name, pct in busiest)
-        rows.append(
-            (
-                f"a running call, caller {phase} ({r.calls} calls)",
-                f"{cost.per_call_pct:.1f}% of a core",
-                f"Python {cost.python_pct:.1f}%, native {cost.native_pct:.1f}% ({native})",
+    for label, call in (("a running call", r.unrecorded), ("a recorded call", r.recorded)):
+        for phase, cost in (("listening", call.listening), ("speaking", call.speaking)):
+            busiest = list(cost.native_threads_pct.items())[:3]
+            native = ", ".join(f"{name} {pct:.1f}" for name, pct in busiest)
+            rows.append(
+                (
+                    f"{label}, caller {phase} ({r.calls} calls)",
+                    f"{cost.per_call_pct:.1f}% of a core",
+                    f"Python {cost.python_pct:.1f}%, native {cost.native_pct:.1f}% ({native})",
+                )
             )
+        rows.append((f"{label}, memory", f"{call.memory_per_call_mb:.0f} MB per call", "PSS"))
+    extra = [
+        r.recorded.listening.per_call_pct - r.unrecorded.listening.per_call_pct,
+        r.recorded.speaking.per_call_pct - r.unrecorded.speaking.per_call_pct,
+    ]
+    rows.append(
+        (
+            "what recording adds to a call",
+            f"{extra[0]:+.1f}% / {extra[1]:+.1f}% of a core (listening / speaking)",
+            f"{r.recorded.memory_per_call_mb - r.unrecorded.memory_per_call_mb:+.0f} MB; "
+            f"Ogg/Opus stereo {r.recording.mb_per_minute:.2f} MB per minute "
+            f"({r.recording.files} files)",
         )
+    )
     return rows
 
 

@@ -22,6 +22,8 @@ _REPO_ROOT = Path(__file__).resolve().parents[1]
 _LOG_ROOT = _REPO_ROOT / ".data" / "e2e-logs"
 _KEEP_RUNS = 10
 _STACK: dict[str, Any] = {}
+E2E_AGENT_ENV = {"SPOOL_RETRY_INTERVAL": "2"}
+"""What a job spooled is sent again within seconds, not production's half minute."""
 
 
 def _prune_old_logs() -> None:
@@ -41,7 +43,7 @@ def stack() -> Iterator[Stack]:
     log_dir = _LOG_ROOT / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     _prune_old_logs()
     started = time.monotonic()
-    with Stack(log_dir=log_dir, stub_script=STUB_SCRIPT) as running:
+    with Stack(log_dir=log_dir, stub_script=STUB_SCRIPT, agent_env=E2E_AGENT_ENV) as running:
         _STACK["log_dir"] = log_dir
         _STACK["startup_s"] = time.monotonic() - started
         _STACK["timings"] = dict(running.timings)

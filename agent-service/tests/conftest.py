@@ -15,6 +15,9 @@ def postgres() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture(scope="session")
-def token_service(postgres: PostgresServer) -> Iterator[TokenService]:
-    with run_token_service(postgres.dsn()) as service:
+def token_service(
+    postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TokenService]:
+    recordings = tmp_path_factory.mktemp("recordings")
+    with run_token_service(postgres.dsn(), env={"RECORDINGS_DIR": str(recordings)}) as service:
         yield service

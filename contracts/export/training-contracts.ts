@@ -5,6 +5,8 @@ export const AGENT_NAME = "training-agent" as const;
 export const DISPATCH_VERSION = 1 as const;
 export const ATTR_SESSION_ID = "session.id" as const;
 export const ATTR_ERROR = "error" as const;
+export const ATTR_RECORDING = "session.recording" as const;
+export const RECORDING_ON = "true" as const;
 export const USER_ID_HEADER = "x-user-id" as const;
 export const INTERNAL_KEY_HEADER = "X-Internal-Service-Key" as const;
 export const ROOM_NAME_PREFIX = "training-" as const;
@@ -16,9 +18,16 @@ export const SESSION_PATH = "/api/sessions/{session_id}" as const;
 export const EVALUATION_PATH = "/api/sessions/{session_id}/evaluation" as const;
 export const ASSIGNMENTS_PATH = "/api/assignments" as const;
 export const PAGE_CONFIG_PATH = "/config.json" as const;
+export const RECORDING_PATH = "/api/sessions/{session_id}/recording" as const;
+export const ATTEMPT_QUERY = "attempt" as const;
+export const RECORDING_MEDIA_TYPE = "audio/ogg" as const;
 
 /** Keys of the agent participant's attributes, as the migration plan's AGENT_ATTRS. */
-export const AGENT_ATTRS = { SESSION_ID: ATTR_SESSION_ID, ERROR: ATTR_ERROR } as const;
+export const AGENT_ATTRS = {
+  SESSION_ID: ATTR_SESSION_ID,
+  ERROR: ATTR_ERROR,
+  RECORDING: ATTR_RECORDING,
+} as const;
 
 export const AgentErrorCode = {
   INVALID_METADATA: "invalid_metadata",
@@ -45,8 +54,11 @@ export const ApiErrorCode = {
   USER_NOT_FOUND: "user_not_found",
   ASSIGNMENT_NOT_FOUND: "assignment_not_found",
   CONFLICT: "conflict",
+  RECORDING_PENDING: "recording_pending",
+  RANGE_NOT_SATISFIABLE: "range_not_satisfiable",
+  REQUEST_TIMEOUT: "request_timeout",
 } as const;
-export type ApiErrorCode = "bad_request" | "unauthorized" | "forbidden" | "not_found" | "transcript_pending" | "transcript_empty" | "payload_too_large" | "evaluation_unavailable" | "not_ready" | "internal_error" | "user_not_found" | "assignment_not_found" | "conflict";
+export type ApiErrorCode = "bad_request" | "unauthorized" | "forbidden" | "not_found" | "transcript_pending" | "transcript_empty" | "payload_too_large" | "evaluation_unavailable" | "not_ready" | "internal_error" | "user_not_found" | "assignment_not_found" | "conflict" | "recording_pending" | "range_not_satisfiable" | "request_timeout";
 
 export const SessionType = {
   ASSIGNMENT: "assignment",
@@ -170,6 +182,7 @@ export interface FreePracticeSessionRequest {
 export interface CreateSessionResponse {
   sessionId: string;
   attempt: number;
+  record?: boolean;
 }
 
 /** POST /api/internal/sessions/{id}/transcript. A missing attemptNumber means the current attempt. */
@@ -231,6 +244,17 @@ export interface AttemptUsage {
   attempt: number;
   realtime?: ModelUsage;
   evaluation?: ModelUsage;
+}
+
+/** PUT /api/internal/sessions/{id}/recording?attempt=N (body: the Ogg file). */
+export interface RecordingAck {
+  stored: boolean;
+  sizeBytes: number;
+}
+
+/** POST /api/internal/sessions/{id}/recording/failure?attempt=N: no recording will come. */
+export interface RecordingFailure {
+  reason: string;
 }
 
 export type CreateSessionRequest = AssignmentSessionRequest | FreePracticeSessionRequest;

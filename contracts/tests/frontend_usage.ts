@@ -2,6 +2,9 @@
 // contract. Each @ts-expect-error line must fail to compile, or tsc fails: the types are narrow.
 import {
   AGENT_ATTRS,
+  ATTEMPT_QUERY,
+  RECORDING_ON,
+  RECORDING_PATH,
   type AgentErrorCode,
   type CreateSessionRequest,
   type ErrorBody,
@@ -14,6 +17,14 @@ import {
 
 export function sessionIdOf(attributes: Record<string, string>): string | undefined {
   return attributes[AGENT_ATTRS.SESSION_ID];
+}
+
+export function isRecorded(attributes: Record<string, string>): boolean {
+  return attributes[AGENT_ATTRS.RECORDING] === RECORDING_ON;
+}
+
+export function recordingUrl(sessionId: string, attempt: number): string {
+  return `${RECORDING_PATH.replace("{session_id}", sessionId)}?${ATTEMPT_QUERY}=${attempt}`;
 }
 
 export function shouldRetryEvaluation(status: number, body: ErrorBody): boolean {

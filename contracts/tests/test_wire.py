@@ -18,6 +18,8 @@ from training_contracts import (
     FreePracticeSessionRequest,
     IceServer,
     PageConfig,
+    RecordingAck,
+    RecordingFailure,
     Role,
     SessionType,
     TokenRequest,
@@ -219,3 +221,25 @@ def test_session_request_union_refuses_what_the_service_refused(
     """Splitting the request into tagged variants moved no body from refused to accepted."""
     with pytest.raises(msgspec.ValidationError, match=complaint):
         _decode_session_request(body)
+
+
+def test_recorded_session_bytes() -> None:
+    """`record` is appended with a default: an unrecorded session's body is unchanged."""
+    assert msgspec.json.encode(CreateSessionResponse(session_id=SESSION, attempt=1)) == (
+        b'{"sessionId":"1b9e55f0-0000-4000-8000-000000000004","attempt":1}'
+    )
+    recorded = CreateSessionResponse(session_id=SESSION, attempt=2, record=True)
+    assert msgspec.json.encode(recorded) == (
+        b'{"sessionId":"1b9e55f0-0000-4000-8000-000000000004","attempt":2,"record":true}'
+    )
+    old_reader = msgspec.json.decode(msgspec.json.encode(recorded), type=CreateSessionResponse)
+    assert old_reader.record is True
+
+
+def test_recording_bodies_bytes() -> None:
+    assert msgspec.json.encode(RecordingAck(stored=True, size_bytes=4096)) == (
+        b'{"stored":true,"sizeBytes":4096}'
+    )
+    assert msgspec.json.encode(RecordingFailure(reason="encoder failed")) == (
+        b'{"reason":"encoder failed"}'
+    )

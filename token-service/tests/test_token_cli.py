@@ -104,7 +104,8 @@ def test_seed_demo_is_idempotent(fresh_database_url: str) -> None:
     assert len(demo["users"]) == 2
     assert len(demo["scenarios"]) == 2
     for user in demo["users"]:
-        assert set(user) == {"userId", "assignmentId", "scenarioId"}
+        assert set(user) == {"userId", "assignmentId", "scenarioId", "requireRecording"}
+    assert [u["requireRecording"] for u in demo["users"]] == [False, True]
     for scenario in demo["scenarios"]:
         assert set(scenario) == {"id", "title", "prompt"}
         assert len(scenario["prompt"]) > 200
@@ -119,10 +120,50 @@ def test_seed_demo_is_idempotent(fresh_database_url: str) -> None:
             for table in ("users", "scenarios", "assignments")
         ]
         owners = conn.execute("SELECT id, user_id FROM assignments").fetchall()
+        recorded = conn.execute("SELECT id FROM assignments WHERE require_recording").fetchall()
     assert counts == [(2,), (2,), (2,)]
     assert {(str(a), str(u)) for a, u in owners} == {
         (user["assignmentId"], user["userId"]) for user in demo["users"]
     }
+    assert [str(a) for (a,) in recorded] == [demo["users"][1]["assignmentId"]]
+
+
+def test_purge_recordings_deletes_what_retention_has_passed(
+    fresh_database_url: str, tmp_path: Path
+) -> None:
+    env = clean_env(
+        DATABASE_URL=fresh_database_url,
+        RECORDINGS_DIR=str(tmp_path),
+        RECORDING_RETENTION_DAYS="7",
+    )
+    demo = json.loads(run("seed-demo", env=env).stdout)
+    with psycopg.connect(fresh_database_url, autocommit=True) as conn:
+        for user, age in zip(demo["users"], ("8 days", "6 days"), strict=True):
+            row = conn.execute(
+                "INSERT INTO sessions (type, user_id, assignment_id) VALUES ('assignment', %s, %s)"
+                " RETURNING id",
+                (user["userId"], user["assignmentId"]),
+            ).fetchone()
+            assert row is not None
+            key = f"{row[0]}/1.ogg"
+            (tmp_path / str(row[0])).mkdir()
+            (tmp_path / key).write_bytes(b"OggS" + b"x" * 96)
+            conn.execute(
+                "INSERT INTO recordings (session_id, attempt, status, storage_key, size_bytes,"
+                " created_at, stored_at) VALUES (%s, 1, 'stored', %s, 100, now() - %s::interval,"
+                " now())",
+                (row[0], key, age),
+            )
+    purged = run("purge-recordings", env=env)
+    assert purged.returncode == 0, purged.stderr
+    report = json.loads(purged.stdout)
+    assert (report["deleted"], report["freedBytes"], report["failed"]) == (1, 100, 0)
+    assert len(list(tmp_path.glob("*/1.ogg"))) == 1
+    again = json.loads(run("purge-recordings", env=env).stdout)
+    assert again["deleted"] == 0
+    bad = run("purge-recordings", env={**env, "RECORDING_RETENTION_DAYS": "0"})
+    assert bad.returncode == 2
+    assert "RECORDING_RETENTION_DAYS" in bad.stderr
 
 
 def test_missing_settings_stop_serve_with_exit_2(database_url: str) -> None:

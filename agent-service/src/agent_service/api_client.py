@@ -1,4 +1,4 @@
-"""Client of the token service's internal API: scenarios, sessions and transcripts.
+"""Client of the token service's internal API: scenarios, sessions, transcripts and recordings.
 
 Every call has its own timeout and a bounded retry policy. Failures are typed by what the caller
 can do about them: `NotFound` (the thing does not exist: do not retry), `Rejected` (the request is
@@ -6,10 +6,12 @@ wrong: do not retry) and `Unavailable` (network, timeout, 5xx, 429, or a key the
 right now: retrying later may work).
 """
 
+import contextlib
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 from uuid import UUID
 
@@ -24,13 +26,19 @@ from tenacity import (
 )
 
 from training_contracts import (
+    ATTEMPT_QUERY,
     INTERNAL_KEY_HEADER,
+    INTERNAL_RECORDING_FAILURE_PATH,
+    INTERNAL_RECORDING_PATH,
     INTERNAL_SCENARIO_PATH,
     INTERNAL_SESSIONS_PATH,
     INTERNAL_TRANSCRIPT_PATH,
+    RECORDING_MEDIA_TYPE,
     CreateSessionRequest,
     CreateSessionResponse,
     ErrorBody,
+    RecordingAck,
+    RecordingFailure,
     ScenarioResponse,
     TranscriptAck,
     TranscriptBatch,
@@ -127,6 +135,15 @@ def _log_retry(
     )
 
 
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    path: str
+    body: msgspec.Struct | Path | None = None
+    """A JSON body, a file streamed as a recording, or none."""
+    params: Mapping[str, str] | None = None
+
+
 class InternalApiClient:
     """One instance per event loop; it owns its aiohttp session unless one is handed in."""
 
@@ -160,13 +177,13 @@ class InternalApiClient:
 
     async def get_scenario(self, scenario_id: UUID, policy: RetryPolicy) -> ScenarioResponse:
         path = fill(INTERNAL_SCENARIO_PATH, scenario_id=scenario_id)
-        return await self._call("GET", path, None, ScenarioResponse, policy)
+        return await self._call(_Request("GET", path), ScenarioResponse, policy)
 
     async def create_session(
         self, request: CreateSessionRequest, policy: RetryPolicy
     ) -> CreateSessionResponse:
         return await self._call(
-            "POST", INTERNAL_SESSIONS_PATH, request, CreateSessionResponse, policy
+            _Request("POST", INTERNAL_SESSIONS_PATH, request), CreateSessionResponse, policy
         )
 
     async def post_transcript(
@@ -174,13 +191,29 @@ class InternalApiClient:
     ) -> TranscriptAck:
         path = fill(INTERNAL_TRANSCRIPT_PATH, session_id=session_id)
         on_retry = functools.partial(metrics.count_batch, metrics.BatchOutcome.RETRIED)
-        return await self._call("POST", path, batch, TranscriptAck, policy, on_retry=on_retry)
+        return await self._call(
+            _Request("POST", path, batch), TranscriptAck, policy, on_retry=on_retry
+        )
+
+    async def put_recording(
+        self, session_id: UUID, attempt: int, recording: Path, policy: RetryPolicy
+    ) -> RecordingAck:
+        """Stream the Ogg file; the service stores an attempt's recording once."""
+        path = fill(INTERNAL_RECORDING_PATH, session_id=session_id)
+        request = _Request("PUT", path, recording, {ATTEMPT_QUERY: str(attempt)})
+        return await self._call(request, RecordingAck, policy)
+
+    async def report_recording_failure(
+        self, session_id: UUID, attempt: int, reason: str, policy: RetryPolicy
+    ) -> None:
+        path = fill(INTERNAL_RECORDING_FAILURE_PATH, session_id=session_id)
+        body = RecordingFailure(reason=reason)
+        request = _Request("POST", path, body, {ATTEMPT_QUERY: str(attempt)})
+        await self._call(request, type(None), policy)
 
     async def _call(
         self,
-        method: str,
-        path: str,
-        body: msgspec.Struct | None,
+        request: _Request,
         response_type: type[T],
         policy: RetryPolicy,
         *,
@@ -191,51 +224,61 @@ class InternalApiClient:
             wait=wait_fixed(policy.backoff),
             retry=retry_if_exception_type(Unavailable),
             reraise=True,
-            before_sleep=functools.partial(_log_retry, method, path, policy.attempts, on_retry),
+            before_sleep=functools.partial(
+                _log_retry, request.method, request.path, policy.attempts, on_retry
+            ),
         )
         try:
-            return await retrying(self._once, method, path, body, response_type, policy.timeout)
+            return await retrying(self._once, request, response_type, policy.timeout)
         except ApiError as exc:
             exc.attempts = retrying.statistics["attempt_number"]
             raise
 
-    async def _once(
-        self,
-        method: str,
-        path: str,
-        body: msgspec.Struct | None,
-        response_type: type[T],
-        limit: float,
-    ) -> T:
-        url = self._base_url + path
-        data = msgspec.json.encode(body) if body is not None else None
+    async def _once(self, request: _Request, response_type: type[T], limit: float) -> T:
+        what = f"{request.method} {request.path}"
         try:
-            async with self._http().request(
-                method,
-                url,
-                data=data,
-                headers=self._headers,
-                timeout=aiohttp.ClientTimeout(total=limit),
-            ) as response:
-                raw = await response.read()
-                status = response.status
+            raw, status = await self._send(request, limit)
         except TimeoutError as exc:
-            raise Unavailable(f"{method} {path}: no answer within {limit:g} s") from exc
+            raise Unavailable(f"{what}: no answer within {limit:g} s") from exc
         except aiohttp.ClientError as exc:
-            raise Unavailable(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+            raise Unavailable(f"{what}: {type(exc).__name__}: {exc}") from exc
+        except OSError as exc:  # after the two above, which are OSErrors too: the file itself
+            raise Rejected(f"{what}: the file to send cannot be read: {exc}") from exc
 
         if 200 <= status < 300:
+            if response_type is type(None):
+                return None
             try:
                 return msgspec.json.decode(raw, type=response_type)
             except msgspec.DecodeError as exc:
                 raise Unavailable(
-                    f"{method} {path}: unexpected response body: {exc}", status=status
+                    f"{what}: unexpected response body: {exc}", status=status
                 ) from exc
         detail = raw[:300].decode("utf-8", errors="replace")
-        message = f"{method} {path}: HTTP {status}: {detail}"
+        message = f"{what}: HTTP {status}: {detail}"
         code = _error_code(raw)
         if status == 404:
             raise NotFound(message, status=status, code=code)
         if status >= 500 or status in _RETRYABLE_STATUS:
             raise Unavailable(message, status=status, code=code)
         raise Rejected(message, status=status, code=code)
+
+    async def _send(self, request: _Request, limit: float) -> tuple[bytes, int]:
+        """One HTTP exchange: (body, status). A file is opened per attempt and streamed."""
+        with contextlib.ExitStack() as opened:
+            headers = self._headers
+            data: object = None
+            if isinstance(request.body, Path):
+                data = opened.enter_context(request.body.open("rb"))
+                headers = {**self._headers, "Content-Type": RECORDING_MEDIA_TYPE}
+            elif request.body is not None:
+                data = msgspec.json.encode(request.body)
+            async with self._http().request(
+                request.method,
+                self._base_url + request.path,
+                data=data,
+                params=request.params,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=limit),
+            ) as response:
+                return await response.read(), response.status

@@ -5,16 +5,17 @@
    then create the session through the internal API; call_setup.py). The two HTTP calls stay in
    sequence so a scenario that does not exist never leaves a session row behind; both usually
    finish while the room connection is still being set up, so they add no latency of their own.
-3. Publish `session.id` (and clear `error`) before the conversation starts, or publish the error
-   code and end the job.
+3. Publish `session.id` and `session.recording` (and clear `error`) before the conversation
+   starts, or publish the error code and end the job.
 4. Run an AgentSession with the CallerAgent on the OpenAI Realtime model, recording final turns
    and delivering settled ones while the call goes (transcript.py, delivery.py).
 5. The call ends when the trainee leaves: RoomIO closes the session on a client-initiated leave,
    and presence.py ends the job when the trainee is gone for any other reason. Either way
    `ctx.shutdown()` ends the job at once instead of lingering until the server closes the empty
    room. `end()` (on_session_end, room still connected) sends the final transcript within a
-   bounded time or spools it; the shutdown callback spools whatever is still undelivered if that
-   never happened, and closes the HTTP client.
+   bounded time or spools it, then a recorded call's recording (recording_delivery.py); the
+   shutdown callback spools whatever is still undelivered if that never happened, and closes the
+   HTTP client.
 
 Who speaks first: the caller waits for the trainee (a counselor answers the phone) and speaks
 first only after `caller_opens_after` seconds of silence; see caller.QuietLineOpener.
@@ -34,7 +35,10 @@ from livekit.agents import AgentSession, AutoSubscribe, CloseEvent, CloseReason,
 
 from training_contracts import (
     ATTR_ERROR,
+    ATTR_RECORDING,
     ATTR_SESSION_ID,
+    RECORDING_OFF,
+    RECORDING_ON,
     AgentDispatchMetadata,
     AgentErrorCode,
     ContractError,
@@ -48,6 +52,8 @@ from .call_setup import CallSetupError, PreparedCall, prepare_call
 from .caller import CallerAgent, QuietLineOpener, call_room_options, caller_session
 from .delivery import TranscriptDelivery
 from .presence import TraineePresence
+from .recording import recording_options
+from .recording_delivery import RecordingDelivery, RecordingTarget
 from .runtime import Runtime
 from .transcript import TranscriptRecorder
 from .usage import realtime_usage
@@ -70,6 +76,7 @@ class TrainingCall:
         self.session: AgentSession[None] | None = None
         self.recorder: TranscriptRecorder | None = None
         self.delivery: TranscriptDelivery | None = None
+        self.recording: RecordingDelivery | None = None
         self._presence: TraineePresence | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reporting: asyncio.Task[None] | None = None
@@ -146,12 +153,17 @@ class TrainingCall:
         created = prepared.created
         self.ctx.log_context_fields["session_id"] = str(created.session_id)
         await self.ctx.room.local_participant.set_attributes(
-            {ATTR_SESSION_ID: str(created.session_id), ATTR_ERROR: ""}
+            {
+                ATTR_SESSION_ID: str(created.session_id),
+                ATTR_RECORDING: RECORDING_ON if created.record else RECORDING_OFF,
+                ATTR_ERROR: "",
+            }
         )
         logger.info(
             "session published",
             extra={
                 "attempt": created.attempt,
+                "recorded": created.record,
                 "scenario_id": str(metadata.scenario_id) if metadata.scenario_id else None,
                 "assignment_id": str(metadata.assignment_id) if metadata.assignment_id else None,
                 "connect_ms": connect_ms,
@@ -182,6 +194,12 @@ class TrainingCall:
             usage=self.model_usage,
         )
         self.recorder = TranscriptRecorder(created.attempt)
+        if created.record:
+            self.recording = RecordingDelivery(
+                self.client,
+                self.runtime.recordings,
+                RecordingTarget(session_id=created.session_id, attempt=created.attempt),
+            )
         session = self.session = caller_session()
         self.recorder.attach(session)
         opener = QuietLineOpener(session, after=self.options.caller_opens_after)
@@ -193,6 +211,7 @@ class TrainingCall:
                 ),
                 room=self.ctx.room,
                 room_options=call_room_options(),
+                record=recording_options(self.ctx, record=created.record),
             )
         except Exception:
             logger.exception("the caller could not start")
@@ -247,11 +266,17 @@ class TrainingCall:
         return self.recorder.finalize()
 
     async def end(self) -> None:
-        """on_session_end: the room is still connected; deliver the final transcript or spool it."""
-        if self.delivery is None or self.delivery.finished:
-            return
-        await self._stop_conversation()
-        await self.delivery.finish(self._final_turns(), within=self.options.final_delivery_timeout)
+        """on_session_end: the room is still connected (and the session closed, its recording
+        finished); deliver the final transcript, then the recording, or spool them."""
+        if self.delivery is not None and not self.delivery.finished:
+            await self._stop_conversation()
+            await self.delivery.finish(
+                self._final_turns(), within=self.options.final_delivery_timeout
+            )
+        if self.recording is not None:
+            await self.recording.finish(
+                self.ctx, self.session, within=self.options.recording_delivery_timeout
+            )
 
     def model_usage(self) -> ModelUsage | None:
         """The Realtime model's usage of this call so far."""
@@ -268,6 +293,8 @@ class TrainingCall:
                 self.delivery.spool_final(self._final_turns(), reason=f"job shutdown: {reason}")
             if (usage := self.model_usage()) is not None:
                 metrics.count_usage(usage)
+            if self.recording is not None and not self.recording.taken:
+                await self.recording.spool_only(self.ctx, self.session)
         finally:
             await self.client.aclose()
             logger.info("job finished", extra={"reason": reason})

@@ -16,6 +16,9 @@ class CallOptions:
     """Seconds of silence after which the caller speaks first."""
     final_delivery_timeout: float = 8.0
     """How long the final transcript may take in `on_session_end` before it is spooled."""
+    recording_delivery_timeout: float = 15.0
+    """How long a recorded call's upload may take in `on_session_end`, after the transcript,
+    before the redelivery pass is left to send it."""
     trainee_rejoin_grace: float = 3.0
     """After the trainee's connection drops in a way a client recovers from by rejoining, wait
     this long for the rejoin before ending the call."""

@@ -1,15 +1,19 @@
-"""Sending spooled transcripts: the worker's main process, on start-up and every
-`SPOOL_RETRY_INTERVAL` seconds after.
+"""Sending spooled transcripts and recordings: the worker's main process, on start-up and every
+`spool_retry_interval` seconds after (settings.py).
 
-Transcripts land in the spool (spool.py) when a job could not deliver them; they may be from an
-earlier run of the worker. The endpoint stores a turn once, so sending a file again is safe.
+Transcripts land in the spool (spool.py) when a job could not deliver them, recordings in the
+recording spool (recording.py) at the end of every recorded call, delivered or not yet; either
+may be from an earlier run of the worker. Both endpoints store a thing once, so sending a file
+again is safe.
 """
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from uuid import UUID
 
 from . import metrics
 from .api_client import (
@@ -21,11 +25,11 @@ from .api_client import (
     Unavailable,
 )
 from .delivery import batches
-from .spool import Spool
+from .recording import ClaimedRecording, RecordingSpool
+from .recording_delivery import RECORDING_POLICY, send
+from .spool import ClaimedEntry, Spool
 
 logger = logging.getLogger(__name__)
-
-SPOOL_RETRY_INTERVAL = 30.0
 
 
 @dataclass
@@ -35,43 +39,70 @@ class RedeliveryReport:
     buried: int = 0
 
 
+Logged = dict[str, object]
+"""What a delivery's log line says about what was sent."""
+
+
 async def redeliver_spool(
     spool: Spool, client: InternalApiClient, *, policy: RetryPolicy = TRANSCRIPT_POLICY
 ) -> RedeliveryReport:
     """One pass over the spool. Stops at the first file the service cannot take right now."""
-    report = RedeliveryReport()
-    for claimed in spool.claim_all():
+
+    async def send_one(claimed: ClaimedEntry) -> Logged | None:
         entry = claimed.entry
         try:
             for batch in batches(entry.turns, final=entry.final, usage=entry.usage):
                 await client.post_transcript(entry.session_id, batch, policy)
         except (NotFound, Rejected) as exc:
             spool.bury(claimed, str(exc))
-            report.buried += 1
-        except Unavailable as exc:
-            spool.release(claimed)
-            report.failed += 1
-            logger.warning(
-                "token service still unavailable, spooled transcripts kept",
-                extra={"session_id": str(entry.session_id), "error": str(exc)},
-            )
-            break
+            return None
         except BaseException:
             spool.release(claimed)
             raise
-        else:
-            spool.done(claimed)
-            report.delivered += 1
-            metrics.count_batch(metrics.BatchOutcome.REDELIVERED)
-            logger.info(
-                "spooled transcript delivered",
-                extra={
-                    "session_id": str(entry.session_id),
-                    "attempt": entry.attempt,
-                    "turns": len(entry.turns),
-                    "final": entry.final,
-                },
+        spool.done(claimed)
+        metrics.count_batch(metrics.BatchOutcome.REDELIVERED)
+        return {"attempt": entry.attempt, "turns": len(entry.turns), "final": entry.final}
+
+    sends = ((c.entry.session_id, functools.partial(send_one, c)) for c in spool.claim_all())
+    return await _drain(sends, "transcript")
+
+
+async def redeliver_recordings(
+    spool: RecordingSpool, client: InternalApiClient, *, policy: RetryPolicy = RECORDING_POLICY
+) -> RedeliveryReport:
+    """One pass over the recording spool. Stops at the first file the service cannot take now."""
+
+    async def send_one(claimed: ClaimedRecording) -> Logged | None:
+        ack = await send(spool, claimed, client, policy)
+        if ack is None:
+            return None
+        return {"attempt": claimed.recording.attempt, "stored": ack.stored, "bytes": ack.size_bytes}
+
+    sends = ((c.recording.session_id, functools.partial(send_one, c)) for c in spool.claim_all())
+    return await _drain(sends, "recording")
+
+
+async def _drain(
+    sends: Iterator[tuple[UUID, Callable[[], Awaitable[Logged | None]]]], what: str
+) -> RedeliveryReport:
+    """Send one spooled file after the other: delivered (what to log), buried (None), or
+    Unavailable, which ends the pass; the sends are lazy, so the rest stays unclaimed."""
+    report = RedeliveryReport()
+    for session_id, send_one in sends:
+        try:
+            delivered = await send_one()
+        except Unavailable as exc:
+            report.failed += 1
+            logger.warning(
+                f"token service still unavailable, spooled {what}s kept",
+                extra={"session_id": str(session_id), "error": str(exc)},
             )
+            break
+        if delivered is None:
+            report.buried += 1
+            continue
+        report.delivered += 1
+        logger.info(f"spooled {what} delivered", extra={"session_id": str(session_id), **delivered})
     return report
 
 
@@ -85,11 +116,13 @@ class SpoolRedeliverer:
     def __init__(
         self,
         spool: Spool,
+        recordings: RecordingSpool,
         new_client: Callable[[], InternalApiClient],
         *,
-        interval: float = SPOOL_RETRY_INTERVAL,
+        interval: float,
     ) -> None:
         self._spool = spool
+        self._recordings = recordings
         self._new_client = new_client
         self._interval = interval
         self._task: asyncio.Task[None] | None = None
@@ -115,17 +148,22 @@ class SpoolRedeliverer:
             await client.aclose()
 
     async def _pass(self, client: InternalApiClient) -> None:
-        try:
-            report = await redeliver_spool(self._spool, client)
-        except Exception:
-            logger.exception("spool redelivery pass failed")
-            return
-        if report.delivered or report.buried:
-            logger.info(
-                "spool redelivery pass",
-                extra={
-                    "delivered": report.delivered,
-                    "failed": report.failed,
-                    "buried": report.buried,
-                },
-            )
+        for what, one_pass in (
+            ("transcripts", functools.partial(redeliver_spool, self._spool, client)),
+            ("recordings", functools.partial(redeliver_recordings, self._recordings, client)),
+        ):
+            try:
+                report = await one_pass()
+            except Exception:
+                logger.exception("spool redelivery pass failed", extra={"spooled": what})
+                continue
+            if report.delivered or report.buried:
+                logger.info(
+                    "spool redelivery pass",
+                    extra={
+                        "spooled": what,
+                        "delivered": report.delivered,
+                        "failed": report.failed,
+                        "buried": report.buried,
+                    },
+                )

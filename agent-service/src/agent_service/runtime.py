@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from .api_client import InternalApiClient
 from .caller import RealtimeConfig
 from .options import CallOptions
+from .recording import RecordingSpool
 from .settings import Settings
 from .spool import Spool
 
@@ -17,6 +18,7 @@ class Runtime:
 
     settings: Settings
     spool: Spool
+    recordings: RecordingSpool
     realtime: RealtimeConfig
     new_client: Callable[[], InternalApiClient]
     """Opens an API client; each event loop needs its own (an aiohttp session is bound to one)."""
@@ -27,6 +29,7 @@ class Runtime:
         return cls(
             settings=settings,
             spool=Spool(settings.spool_dir),
+            recordings=RecordingSpool(settings.spool_dir / "recordings"),
             realtime=RealtimeConfig.from_settings(settings),
             new_client=functools.partial(
                 InternalApiClient, settings.token_service_url, settings.internal_service_key

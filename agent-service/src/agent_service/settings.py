@@ -42,7 +42,10 @@ class Settings(BaseSettings):
     realtime_model: str = "gpt-realtime"
     realtime_voice: str = "marin"
     spool_dir: Path = Field(default_factory=default_spool_dir)
-    """Transcripts the token service could not take yet wait here, one JSON file per attempt."""
+    """Transcripts the token service could not take yet wait here, one JSON file per attempt;
+    recordings on their way to it in `recordings/`, one Ogg file per attempt."""
+    spool_retry_interval: float = Field(default=30.0, gt=0)
+    """Seconds between the worker's passes over the spool."""
     agent_health_port: int | None = Field(default=None, ge=0, le=65535)
     """The worker's health endpoint; unset: 8081 with `start`, a free port with `dev`. Two workers
     on one host need two ports (0 picks a free one)."""

@@ -18,7 +18,7 @@ from training_contracts import AGENT_NAME
 
 from . import metrics, warmup
 from .call import TrainingCall
-from .redelivery import SPOOL_RETRY_INTERVAL, SpoolRedeliverer
+from .redelivery import SpoolRedeliverer
 from .runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -98,12 +98,18 @@ def build_server(runtime: Runtime) -> AgentServer:
     )
     server.rtc_session(entrypoint, agent_name=AGENT_NAME, on_session_end=on_session_end)
 
-    redeliverer = SpoolRedeliverer(runtime.spool, runtime.new_client, interval=SPOOL_RETRY_INTERVAL)
+    redeliverer = SpoolRedeliverer(
+        runtime.spool,
+        runtime.recordings,
+        runtime.new_client,
+        interval=settings.spool_retry_interval,
+    )
 
     @server.on("worker_started")
     def _redeliver_spooled_transcripts() -> None:
-        # The main process, once per worker start: transcripts spooled by earlier jobs (or an
-        # earlier run of the worker) are sent now and every SPOOL_RETRY_INTERVAL seconds after.
+        # The main process, once per worker start: transcripts and recordings spooled by earlier
+        # jobs (or an earlier run of the worker) are sent now and every spool_retry_interval
+        # seconds after.
         logger.info("spool redelivery started", extra={"spool_dir": str(runtime.spool.directory)})
         redeliverer.start()
 

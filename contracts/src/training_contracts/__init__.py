@@ -11,7 +11,7 @@ Dispatch metadata (the token's room configuration -> `ctx.job.metadata`)::
 
 Agent participant attributes::
 
-    {"session.id": "1b9e…"}          or          {"error": "session_create_failed"}
+    {"session.id": "1b9e…", "session.recording": "true"}   or   {"error": "session_create_failed"}
 
 Evolution rule: a field is added by appending it with a default, so older readers ignore it and
 older writers still decode; a field's type never changes and a field is never removed or renamed.
@@ -28,7 +28,14 @@ tagged union on that field, one struct per shape (CreateSessionRequest: `type` "
 constraint (MAX_TURN_NUMBER, no NUL in a turn).
 """
 
-from .attributes import ATTR_ERROR, ATTR_SESSION_ID, AgentErrorCode
+from .attributes import (
+    ATTR_ERROR,
+    ATTR_RECORDING,
+    ATTR_SESSION_ID,
+    RECORDING_OFF,
+    RECORDING_ON,
+    AgentErrorCode,
+)
 from .dispatch import (
     AGENT_NAME,
     DISPATCH_VERSION,
@@ -39,14 +46,18 @@ from .dispatch import (
 from .errors import ContractError
 from .internal_api import (
     INTERNAL_KEY_HEADER,
+    MAX_RECORDING_BYTES,
     MAX_TURN_CONTENT_CHARS,
     MAX_TURN_NUMBER,
     MAX_TURNS_PER_BATCH,
+    RECORDING_MEDIA_TYPE,
     AssignmentSessionRequest,
     CreateSessionRequest,
     CreateSessionResponse,
     FreePracticeSessionRequest,
     ModelUsage,
+    RecordingAck,
+    RecordingFailure,
     Role,
     ScenarioResponse,
     SessionType,
@@ -56,13 +67,17 @@ from .internal_api import (
 )
 from .paths import (
     ASSIGNMENTS_PATH,
+    ATTEMPT_QUERY,
     EVALUATION_PATH,
     HEALTH_PATH,
+    INTERNAL_RECORDING_FAILURE_PATH,
+    INTERNAL_RECORDING_PATH,
     INTERNAL_SCENARIO_PATH,
     INTERNAL_SESSIONS_PATH,
     INTERNAL_TRANSCRIPT_PATH,
     OPENAPI_PATH,
     READY_PATH,
+    RECORDING_PATH,
     SESSION_PATH,
     TOKEN_PATH,
     fill,
@@ -91,21 +106,30 @@ __version__ = "1.0.0"
 __all__ = [
     "AGENT_NAME",
     "ASSIGNMENTS_PATH",
+    "ATTEMPT_QUERY",
     "ATTR_ERROR",
+    "ATTR_RECORDING",
     "ATTR_SESSION_ID",
     "DISPATCH_VERSION",
     "EVALUATION_PATH",
     "HEALTH_PATH",
     "INTERNAL_KEY_HEADER",
+    "INTERNAL_RECORDING_FAILURE_PATH",
+    "INTERNAL_RECORDING_PATH",
     "INTERNAL_SCENARIO_PATH",
     "INTERNAL_SESSIONS_PATH",
     "INTERNAL_TRANSCRIPT_PATH",
+    "MAX_RECORDING_BYTES",
     "MAX_TURNS_PER_BATCH",
     "MAX_TURN_CONTENT_CHARS",
     "MAX_TURN_NUMBER",
     "OPENAPI_PATH",
     "PAGE_CONFIG_PATH",
     "READY_PATH",
+    "RECORDING_MEDIA_TYPE",
+    "RECORDING_OFF",
+    "RECORDING_ON",
+    "RECORDING_PATH",
     "ROOM_NAME_PREFIX",
     "SESSION_PATH",
     "TOKEN_PATH",
@@ -129,6 +153,8 @@ __all__ = [
     "ModelUsage",
     "Observation",
     "PageConfig",
+    "RecordingAck",
+    "RecordingFailure",
     "Role",
     "ScenarioResponse",
     "SessionType",

@@ -9,6 +9,13 @@ ATTR_SESSION_ID: Final = "session.id"
 ATTR_ERROR: Final = "error"
 """One of AgentErrorCode, set instead of `session.id` when the call cannot go ahead."""
 
+ATTR_RECORDING: Final = "session.recording"
+"""`"true"` when the call is recorded, `"false"` when not; published with `session.id`, before the
+conversation starts, so the frontend can tell the trainee."""
+
+RECORDING_ON: Final = "true"
+RECORDING_OFF: Final = "false"
+
 
 class AgentErrorCode(StrEnum):
     """The closed set of values the agent may publish under `error`.

@@ -39,6 +39,8 @@ WIRE_TYPES: Final[tuple[type[msgspec.Struct], ...]] = (
     web_page.IceServer,
     internal_api.ModelUsage,
     public_api.AttemptUsage,
+    internal_api.RecordingAck,
+    internal_api.RecordingFailure,
 )
 
 UNIONS: Final[dict[str, object]] = {
@@ -58,6 +60,8 @@ CONSTANTS: Final[dict[str, str | int]] = {
     "DISPATCH_VERSION": dispatch.DISPATCH_VERSION,
     "ATTR_SESSION_ID": attributes.ATTR_SESSION_ID,
     "ATTR_ERROR": attributes.ATTR_ERROR,
+    "ATTR_RECORDING": attributes.ATTR_RECORDING,
+    "RECORDING_ON": attributes.RECORDING_ON,
     "USER_ID_HEADER": public_api.USER_ID_HEADER,
     "INTERNAL_KEY_HEADER": internal_api.INTERNAL_KEY_HEADER,
     "ROOM_NAME_PREFIX": public_api.ROOM_NAME_PREFIX,
@@ -69,6 +73,9 @@ CONSTANTS: Final[dict[str, str | int]] = {
     "EVALUATION_PATH": paths.EVALUATION_PATH,
     "ASSIGNMENTS_PATH": paths.ASSIGNMENTS_PATH,
     "PAGE_CONFIG_PATH": web_page.PAGE_CONFIG_PATH,
+    "RECORDING_PATH": paths.RECORDING_PATH,
+    "ATTEMPT_QUERY": paths.ATTEMPT_QUERY,
+    "RECORDING_MEDIA_TYPE": internal_api.RECORDING_MEDIA_TYPE,
 }
 
 SCHEMA_FILE: Final = "training-contracts.schema.json"
@@ -161,7 +168,11 @@ def typescript() -> str:
         ),
         "",
         "/** Keys of the agent participant's attributes, as the migration plan's AGENT_ATTRS. */",
-        "export const AGENT_ATTRS = { SESSION_ID: ATTR_SESSION_ID, ERROR: ATTR_ERROR } as const;",
+        "export const AGENT_ATTRS = {",
+        "  SESSION_ID: ATTR_SESSION_ID,",
+        "  ERROR: ATTR_ERROR,",
+        "  RECORDING: ATTR_RECORDING,",
+        "} as const;",
         "",
     ]
     parts += [_ts_enum(cls) + "\n" for cls in ENUMS]

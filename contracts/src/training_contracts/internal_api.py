@@ -16,6 +16,12 @@ MAX_TURNS_PER_BATCH: Final = 5000
 MAX_TURN_CONTENT_CHARS: Final = 20_000
 """A longer turn is refused with 400; the agent splits nothing, so it must stay under this."""
 
+RECORDING_MEDIA_TYPE: Final = "audio/ogg"
+"""A call's recording: Ogg/Opus, stereo, the trainee on the left channel, the caller on the right."""
+
+MAX_RECORDING_BYTES: Final = 256 * 1024 * 1024
+"""A larger recording upload is refused with 413 (hours of Opus audio)."""
+
 
 class SessionType(StrEnum):
     ASSIGNMENT = "assignment"
@@ -70,6 +76,8 @@ class CreateSessionResponse(WireStruct, frozen=True, kw_only=True):
 
     session_id: UUID
     attempt: int
+    record: bool = False
+    """Record this call: its assignment requires it, or the service records free practice."""
 
 
 class TranscriptTurn(WireStruct, frozen=True, kw_only=True):
@@ -127,3 +135,19 @@ class ScenarioResponse(WireStruct, frozen=True, kw_only=True):
     id: UUID
     title: str
     prompt: str
+
+
+class RecordingAck(WireStruct, frozen=True, kw_only=True):
+    """PUT /api/internal/sessions/{id}/recording?attempt=N (body: the Ogg file).
+
+    `stored: false` means the attempt's recording was already stored; the upload was discarded.
+    """
+
+    stored: bool
+    size_bytes: int
+
+
+class RecordingFailure(WireStruct, frozen=True, kw_only=True):
+    """POST /api/internal/sessions/{id}/recording/failure?attempt=N: no recording will come."""
+
+    reason: str

@@ -130,6 +130,9 @@ class ApiErrorCode(StrEnum):
     """The internal API knows no assignment of this id (the agent's `user_or_assignment_not_found`)."""
     CONFLICT = "conflict"
     """A well-formed request that contradicts what the service holds (409; the message says what)."""
+    RECORDING_PENDING = "recording_pending"
+    RANGE_NOT_SATISFIABLE = "range_not_satisfiable"
+    REQUEST_TIMEOUT = "request_timeout"
 
 
 class HealthStatus(WireStruct, frozen=True, kw_only=True):

@@ -62,6 +62,7 @@ class Stack:
         stub_port: int = 0,
         use_stub: bool = True,
         agent_env: Mapping[str, str] | None = None,
+        token_service_env: Mapping[str, str] | None = None,
         on_status: Callable[[str], None] | None = None,
     ) -> None:
         self.workdir = Path(tempfile.mkdtemp(prefix="devstack-"))
@@ -74,6 +75,9 @@ class Stack:
         self._stub_port = stub_port
         self.use_stub = use_stub
         self._agent_env = dict(agent_env or {})
+        self._token_service_env = dict(token_service_env or {})
+        self.recordings_dir = self.workdir / "recordings"
+        """The token service's recording store (call audio: removed with the stack)."""
         self._parts = Parts(on_status)
         self.timings = self._parts.timings
         self.postgres: PostgresServer
@@ -128,6 +132,7 @@ class Stack:
         self.stop_token_service()
         self._parts.stop_all()
         shutil.rmtree(self.workdir / "spool", ignore_errors=True)
+        shutil.rmtree(self.recordings_dir, ignore_errors=True)
 
     def _foundation(self) -> dict[str, Callable[[], object]]:
         """What the services need, none of it needing anything else."""
@@ -162,7 +167,12 @@ class Stack:
         return self.stub.state()
 
     def token_service_env(self) -> dict[str, str]:
-        return self.environment.shared()
+        """The stack's, where it keeps recordings, then the stack's `token_service_env`."""
+        return {
+            **self.environment.shared(),
+            "RECORDINGS_DIR": str(self.recordings_dir),
+            **self._token_service_env,
+        }
 
     def start_token_service(self) -> TokenService:
         """Start it (again) on its port; the database and its demo data are kept."""

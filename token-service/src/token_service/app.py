@@ -24,6 +24,8 @@ from .evaluation.controller import EvaluationController
 from .health import HealthController
 from .metrics import ServiceMetrics
 from .openapi import INTERNAL, SECURITY_COMPONENTS, USER
+from .recordings.controller import RecordingController
+from .recordings.internal_controller import InternalRecordingController
 from .scenarios.controller import InternalScenarioController
 from .services import (
     attach,
@@ -33,6 +35,7 @@ from .services import (
     provide_evaluator,
     provide_metrics,
     provide_pool,
+    provide_recordings,
 )
 from .sessions.internal_controller import InternalSessionController
 from .sessions.public_controller import SessionController
@@ -72,14 +75,23 @@ def create_app(settings: Settings, metrics: ServiceMetrics | None = None) -> Lit
                 tags=["sessions"],
                 guards=[require_user],
                 security=USER,
-                route_handlers=[SessionController, EvaluationController, AssignmentController],
+                route_handlers=[
+                    SessionController,
+                    EvaluationController,
+                    AssignmentController,
+                    RecordingController,
+                ],
             ),
             Router(
                 "/",
                 tags=["internal"],
                 guards=[require_internal_key],
                 security=INTERNAL,
-                route_handlers=[InternalSessionController, InternalScenarioController],
+                route_handlers=[
+                    InternalSessionController,
+                    InternalScenarioController,
+                    InternalRecordingController,
+                ],
             ),
             HealthController,
         ],
@@ -90,12 +102,15 @@ def create_app(settings: Settings, metrics: ServiceMetrics | None = None) -> Lit
             "user_id": Provide(_provide_user_id, sync_to_thread=False),
             "evaluator": Provide(provide_evaluator, sync_to_thread=False),
             "metrics": Provide(provide_metrics, sync_to_thread=False),
+            "recordings": Provide(provide_recordings, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         cors_config=CORSConfig(
             allow_origins=settings.allowed_origin_list,
             allow_methods=["GET", "POST"],
-            allow_headers=["content-type", USER_ID_HEADER],
+            # A player seeks with Range and reads where it landed from the answer's headers.
+            allow_headers=["content-type", "range", USER_ID_HEADER],
+            expose_headers=["accept-ranges", "content-length", "content-range"],
         ),
         openapi_config=OpenAPIConfig(
             title="Token service",

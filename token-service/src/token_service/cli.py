@@ -5,6 +5,7 @@ variable stops the command with one line on stderr naming every one of them, and
 """
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -80,7 +81,21 @@ def _openapi() -> int:
     return 0
 
 
-COMMANDS = {"migrate": _migrate, "seed-demo": _seed_demo, "serve": _serve, "openapi": _openapi}
+def _purge_recordings() -> int:
+    from .recordings.purge import purge_expired  # noqa: PLC0415
+
+    report = asyncio.run(purge_expired(_database_url()))
+    sys.stdout.write(msgspec.json.encode(report).decode() + "\n")
+    return EXIT_FAILURE if report.failed else 0
+
+
+COMMANDS = {
+    "migrate": _migrate,
+    "seed-demo": _seed_demo,
+    "serve": _serve,
+    "purge-recordings": _purge_recordings,
+    "openapi": _openapi,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("serve", help="run the HTTP API on HOST:PORT")
     commands.add_parser(
         "openapi", help="write the OpenAPI document to contracts/export/openapi.json"
+    )
+    commands.add_parser(
+        "purge-recordings",
+        help="delete recordings older than RECORDING_RETENTION_DAYS (files and rows; cron-safe)",
     )
     args = parser.parse_args(argv)
     try:

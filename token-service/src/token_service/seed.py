@@ -22,10 +22,12 @@ class DemoUser(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     user_id: UUID
     assignment_id: UUID
     scenario_id: UUID
+    require_recording: bool = False
+    """The assignment's calls are recorded (the Next.js application's `requireRecording`)."""
 
 
 class Demo(msgspec.Struct, frozen=True, kw_only=True):
-    """`{"users": [{"userId", "assignmentId", "scenarioId"}, …],
+    """`{"users": [{"userId", "assignmentId", "scenarioId", "requireRecording"}, …],
     "scenarios": [{"id", "title", "prompt"}, …]}`"""
 
     users: list[DemoUser]
@@ -100,6 +102,7 @@ DEMO = Demo(
             user_id=UUID("0d5f3c9e-1b2a-4c8d-9e7f-000000000002"),
             assignment_id=UUID("a55e4b1c-7d2e-4f3a-8b9c-000000000002"),
             scenario_id=BEREAVED_WIDOWER.id,
+            require_recording=True,
         ),
     ],
     scenarios=[EXAM_STRESS, BEREAVED_WIDOWER],
@@ -109,7 +112,8 @@ _USER_NAMES = ("Demo Trainee One", "Demo Trainee Two")
 
 
 def seed_demo(database_url: str) -> Demo:
-    """Insert the demo rows that are missing (existing rows are left as they are); returns DEMO."""
+    """Insert the demo rows that are missing (existing rows are left as they are, except that a
+    demo assignment's requireRecording is set as DEMO says: it came later); returns DEMO."""
     with psycopg.connect(database_url) as conn, conn.transaction():
         for scenario in DEMO.scenarios:
             conn.execute(
@@ -123,8 +127,9 @@ def seed_demo(database_url: str) -> Demo:
                 (user.user_id, name),
             )
             conn.execute(
-                "INSERT INTO assignments (id, user_id, scenario_id) VALUES (%s, %s, %s)"
-                " ON CONFLICT (id) DO NOTHING",
-                (user.assignment_id, user.user_id, user.scenario_id),
+                "INSERT INTO assignments (id, user_id, scenario_id, require_recording)"
+                " VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (id) DO UPDATE SET require_recording = EXCLUDED.require_recording",
+                (user.assignment_id, user.user_id, user.scenario_id, user.require_recording),
             )
     return DEMO

@@ -16,6 +16,8 @@ from .db import Connection, Pool, create_pool
 from .evaluation.client import ChatCompletionsClient
 from .evaluation.evaluator import Evaluator
 from .metrics import ServiceMetrics, start_metrics_server
+from .recordings.config import Recordings
+from .recordings.storage import FilesystemStore
 from .settings import Settings
 from .tokens.minting import TokenMinter
 from .tokens.service import TokenIssuer
@@ -33,6 +35,7 @@ class Services:
     evaluator: Evaluator
     internal_key: bytes
     metrics: ServiceMetrics
+    recordings: Recordings
 
 
 @asynccontextmanager
@@ -68,6 +71,11 @@ async def open_services(settings: Settings, metrics: ServiceMetrics) -> AsyncIte
                 ),
                 internal_key=settings.internal_service_key.encode(),
                 metrics=metrics,
+                recordings=Recordings(
+                    store=FilesystemStore(settings.recordings_dir),
+                    upload_timeout_s=settings.recording_upload_timeout_s,
+                    record_free_practice=settings.record_free_practice,
+                ),
             )
     finally:
         if server is not None:
@@ -105,6 +113,10 @@ def provide_evaluator(state: State) -> Evaluator:
 
 def provide_metrics(state: State) -> ServiceMetrics:
     return services_of(state).metrics
+
+
+def provide_recordings(state: State) -> Recordings:
+    return services_of(state).recordings
 
 
 async def provide_connection(state: State) -> AsyncIterator[Connection]:

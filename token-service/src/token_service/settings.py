@@ -1,6 +1,8 @@
 """The service's configuration, read from the environment once, at start-up."""
 
-from typing import Annotated
+import os
+from pathlib import Path
+from typing import Annotated, TypeVar
 
 from pydantic import Field, StringConstraints, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,11 +19,35 @@ REQUIRED_SETTINGS = (
 )
 
 
+T = TypeVar("T", bound=BaseSettings)
+
+
 class SettingsError(Exception):
     """The environment cannot configure the service; the message is one line for an operator."""
 
 
-class Settings(BaseSettings):
+def default_recordings_dir() -> Path:
+    """`$XDG_DATA_HOME/token-service/recordings`, i.e. `~/.local/share/token-service/recordings`."""
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "token-service" / "recordings"
+
+
+class RecordingSettings(BaseSettings):
+    """What recordings need; `purge-recordings` reads these alone (with DATABASE_URL)."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    recordings_dir: Path = Field(default_factory=default_recordings_dir)
+    """The filesystem store's root: a volume of its own in a container."""
+    record_free_practice: bool = False
+    """Record free practice calls too; assignments say themselves (requireRecording)."""
+    recording_retention_days: int = Field(default=30, ge=1)
+    """`purge-recordings` deletes recordings of attempts older than this."""
+    recording_upload_timeout_s: float = Field(default=300.0, gt=0)
+    """The longest one recording upload's body may take to arrive."""
+
+
+class Settings(RecordingSettings):
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
 
     database_url: Required
@@ -52,8 +78,16 @@ class Settings(BaseSettings):
 def load_settings() -> Settings:
     """Settings from the process environment, or SettingsError naming every missing or empty
     required variable (and any other invalid one) in one line."""
+    return _load(Settings)
+
+
+def load_recording_settings() -> RecordingSettings:
+    return _load(RecordingSettings)
+
+
+def _load(cls: type[T]) -> T:
     try:
-        return Settings()  # type: ignore[call-arg]  # the required values come from the environment
+        return cls()
     except ValidationError as exc:
         missing: list[str] = []
         invalid: list[str] = []

@@ -1,5 +1,6 @@
 """The agent's API: create a session (or the next attempt of an assignment's), store transcripts."""
 
+import contextlib
 from uuid import UUID
 
 from litestar import Controller
@@ -23,6 +24,8 @@ from ..db import Connection
 from ..errors import ApiError
 from ..metrics import ServiceMetrics
 from ..openapi import BODY, DATABASE, PATH_ID, documented, session_links
+from ..recordings import repository as recordings_repository
+from ..recordings.config import Recordings
 from ..routes import post_ok
 from ..usage.repository import UsageSource, record_usage
 from . import repository
@@ -30,6 +33,28 @@ from . import repository
 
 def _not_found(what: str, code: ApiErrorCode = ApiErrorCode.NOT_FOUND) -> ApiError:
     return ApiError(code, f"{what} not found")
+
+
+async def _start(
+    db: Connection, data: CreateSessionRequest, found: repository.CreateLookup
+) -> tuple[UUID, int]:
+    """The new free practice session, or the assignment's next attempt: (session, attempt)."""
+    if not isinstance(data, AssignmentSessionRequest):
+        return await repository.start_free_practice(
+            db, user_id=data.user_id, scenario_id=data.scenario_id
+        )
+    if found.assignment_user_id is None or found.assignment_scenario_id is None:
+        raise _not_found("assignment", ApiErrorCode.ASSIGNMENT_NOT_FOUND)
+    if found.assignment_user_id != data.user_id:
+        raise ApiError(ApiErrorCode.FORBIDDEN, "the assignment belongs to another user")
+    if data.scenario_id not in (None, found.assignment_scenario_id):
+        raise ApiError(ApiErrorCode.CONFLICT, "scenarioId is not the assignment's scenario")
+    return await repository.start_assignment_attempt(
+        db,
+        user_id=data.user_id,
+        assignment_id=data.assignment_id,
+        scenario_id=found.assignment_scenario_id,
+    )
 
 
 class InternalSessionController(Controller):
@@ -54,6 +79,7 @@ class InternalSessionController(Controller):
         data: JSONBody[CreateSessionRequest],
         db: NamedDependency[Connection],
         metrics: NamedDependency[ServiceMetrics],
+        recordings: NamedDependency[Recordings],
     ) -> CreateSessionResponse:
         """`user_not_found` and `assignment_not_found` tell the agent that nobody of that id
         exists (nothing to retry); `not_found` is the scenario."""
@@ -68,31 +94,24 @@ class InternalSessionController(Controller):
             raise _not_found("user", ApiErrorCode.USER_NOT_FOUND)
         if data.scenario_id is not None and not found.scenario_exists:
             raise _not_found("scenario")
+        record = (
+            recordings.record_free_practice
+            if assignment_id is None
+            else found.assignment_requires_recording
+        )
+        # A recorded attempt and its pending recording exist together or not at all; an
+        # unrecorded one stays a single autocommitted statement.
+        together = db.transaction() if record else contextlib.nullcontext()
         try:
-            if assignment_id is None:
-                session_id, attempt = await repository.start_free_practice(
-                    db, user_id=data.user_id, scenario_id=data.scenario_id
-                )
-            else:
-                if found.assignment_user_id is None or found.assignment_scenario_id is None:
-                    raise _not_found("assignment", ApiErrorCode.ASSIGNMENT_NOT_FOUND)
-                if found.assignment_user_id != data.user_id:
-                    raise ApiError(ApiErrorCode.FORBIDDEN, "the assignment belongs to another user")
-                if data.scenario_id not in (None, found.assignment_scenario_id):
-                    raise ApiError(
-                        ApiErrorCode.CONFLICT, "scenarioId is not the assignment's scenario"
-                    )
-                session_id, attempt = await repository.start_assignment_attempt(
-                    db,
-                    user_id=data.user_id,
-                    assignment_id=assignment_id,
-                    scenario_id=found.assignment_scenario_id,
-                )
+            async with together:
+                session_id, attempt = await _start(db, data, found)
+                if record:
+                    await recordings_repository.expect(db, session_id, attempt)
         except pg_errors.ForeignKeyViolation as exc:
             # deleted between the lookup and the insert
             raise _not_found("user, assignment or scenario") from exc
         metrics.sessions_created.labels(data.type.value).inc()
-        return CreateSessionResponse(session_id=session_id, attempt=attempt)
+        return CreateSessionResponse(session_id=session_id, attempt=attempt, record=record)
 
     @post_ok(
         INTERNAL_TRANSCRIPT_PATH,

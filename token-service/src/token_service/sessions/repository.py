@@ -26,6 +26,7 @@ class CreateLookup(msgspec.Struct, frozen=True, kw_only=True):
     assignment_user_id: UUID | None
     assignment_scenario_id: UUID | None
     scenario_exists: bool
+    assignment_requires_recording: bool
 
 
 class SessionRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -56,7 +57,8 @@ async def lookup_for_create(
             SELECT EXISTS (SELECT 1 FROM users WHERE id = %(user_id)s) AS user_exists,
                    a.user_id AS assignment_user_id,
                    a.scenario_id AS assignment_scenario_id,
-                   EXISTS (SELECT 1 FROM scenarios WHERE id = %(scenario_id)s) AS scenario_exists
+                   EXISTS (SELECT 1 FROM scenarios WHERE id = %(scenario_id)s) AS scenario_exists,
+                   coalesce(a.require_recording, false) AS assignment_requires_recording
             FROM (VALUES (1)) AS one (n)
             LEFT JOIN assignments AS a ON a.id = %(assignment_id)s
             """,

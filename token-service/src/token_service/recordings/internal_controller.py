@@ -1,0 +1,185 @@
+"""The agent's side: upload an attempt's recording, or report that none will come.
+
+PUT is idempotent per (session, attempt): the first complete upload is stored, any later one is
+read, acknowledged with `stored: false` and discarded, so a redelivery after a lost answer never
+stores the file twice. The body is streamed to the store (never held in memory), bounded by
+MAX_RECORDING_BYTES and by the upload timeout; no database connection is held while it streams.
+"""
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+from uuid import UUID
+
+import anyio
+from litestar import Controller, Request, post, put
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
+from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_204_NO_CONTENT,
+)
+
+from training_contracts import (
+    ATTEMPT_QUERY,
+    INTERNAL_RECORDING_FAILURE_PATH,
+    INTERNAL_RECORDING_PATH,
+    MAX_RECORDING_BYTES,
+    RECORDING_MEDIA_TYPE,
+    ApiErrorCode,
+    RecordingAck,
+    RecordingFailure,
+)
+
+from ..db import Pool
+from ..errors import ApiError
+from ..routes import route
+from . import repository
+from .config import Recordings
+from .repository import RecordingStatus
+from .storage import Staged, TooLarge, recording_key
+
+logger = logging.getLogger(__name__)
+
+OGG_MAGIC = b"OggS"
+
+Attempt = Annotated[
+    int, QueryParameter(name=ATTEMPT_QUERY, ge=1, description="The attempt recorded")
+]
+
+
+@dataclass
+class _OggUpload(Operation):
+    """The request body the handler streams itself, described for the OpenAPI document."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            content={
+                RECORDING_MEDIA_TYPE: OpenAPIMediaType(
+                    schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+                )
+            },
+            required=True,
+            description=f"The Ogg/Opus file, at most {MAX_RECORDING_BYTES} bytes",
+        )
+
+
+def _no_recording(session_id: UUID, attempt: int) -> ApiError:
+    return ApiError(
+        ApiErrorCode.NOT_FOUND,
+        f"attempt {attempt} of session {session_id} is not recorded",
+    )
+
+
+async def _bounded(chunks: AsyncIterator[bytes], timeout_s: float) -> AsyncIterator[bytes]:
+    """The body's chunks, or 408 when the whole body takes longer than `timeout_s`."""
+    deadline = anyio.current_time() + timeout_s
+    try:
+        while True:
+            with anyio.fail_after(max(0.0, deadline - anyio.current_time())):
+                chunk = await anext(chunks, None)
+            if chunk is None:
+                return
+            yield chunk
+    except TimeoutError:
+        raise ApiError(
+            ApiErrorCode.REQUEST_TIMEOUT,
+            f"the recording did not arrive within {timeout_s:g} s",
+        ) from None
+
+
+class InternalRecordingController(Controller):
+    @put(
+        route(INTERNAL_RECORDING_PATH),
+        operation_id="storeRecording",
+        summary="Store an attempt's recording (Ogg/Opus body); a repeated upload is discarded",
+        status_code=HTTP_200_OK,
+        request_max_body_size=MAX_RECORDING_BYTES,
+        operation_class=_OggUpload,
+    )
+    async def store_recording(
+        self,
+        request: Request[Any, Any, State],
+        session_id: FromPath[UUID],
+        attempt: Attempt,
+        db_pool: NamedDependency[Pool],
+        recordings: NamedDependency[Recordings],
+    ) -> RecordingAck:
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type != RECORDING_MEDIA_TYPE:
+            raise ApiError(
+                ApiErrorCode.BAD_REQUEST,
+                f"a recording is {RECORDING_MEDIA_TYPE}, not {media_type or 'untyped'}",
+            )
+        async with db_pool.connection() as conn:
+            row = await repository.get(conn, session_id, attempt)
+        if row is None:
+            raise _no_recording(session_id, attempt)
+        if row.status == RecordingStatus.STORED:
+            assert row.size_bytes is not None
+            logger.info(
+                "recording of %s attempt %d already stored, upload ignored", session_id, attempt
+            )
+            return RecordingAck(stored=False, size_bytes=row.size_bytes)
+
+        try:
+            staged = await recordings.store.stage(
+                _bounded(request.stream(), recordings.upload_timeout_s),
+                max_bytes=MAX_RECORDING_BYTES,
+            )
+        except TooLarge:
+            raise ApiError(
+                ApiErrorCode.PAYLOAD_TOO_LARGE,
+                f"a recording has at most {MAX_RECORDING_BYTES} bytes",
+            ) from None
+        try:
+            if not staged.head.startswith(OGG_MAGIC):
+                raise ApiError(ApiErrorCode.BAD_REQUEST, "the body is not an Ogg file")
+            return await self._commit(db_pool, session_id, attempt, staged)
+        finally:
+            await staged.discard()
+
+    async def _commit(
+        self, db_pool: Pool, session_id: UUID, attempt: int, staged: Staged
+    ) -> RecordingAck:
+        # The row lock orders two uploads of one attempt that arrive together: the first
+        # commits, the second sees `stored` and its staged copy is discarded.
+        async with db_pool.connection() as conn, conn.transaction():
+            row = await repository.get(conn, session_id, attempt, for_update=True)
+            if row is None:
+                raise _no_recording(session_id, attempt)  # purged while the body streamed
+            if row.status == RecordingStatus.STORED:
+                assert row.size_bytes is not None
+                return RecordingAck(stored=False, size_bytes=row.size_bytes)
+            key = recording_key(session_id, attempt)
+            await staged.commit(key)
+            await repository.mark_stored(
+                conn, session_id, attempt, storage_key=key, size_bytes=staged.size
+            )
+        logger.info(
+            "recording of %s attempt %d stored (%d bytes)", session_id, attempt, staged.size
+        )
+        return RecordingAck(stored=True, size_bytes=staged.size)
+
+    @post(
+        route(INTERNAL_RECORDING_FAILURE_PATH),
+        operation_id="reportRecordingFailure",
+        summary="No recording will come for this attempt (the recorder failed)",
+        status_code=HTTP_204_NO_CONTENT,
+    )
+    async def report_failure(
+        self,
+        session_id: FromPath[UUID],
+        attempt: Attempt,
+        data: JSONBody[RecordingFailure],
+        db_pool: NamedDependency[Pool],
+    ) -> None:
+        async with db_pool.connection() as conn:
+            found = await repository.mark_failed(conn, session_id, attempt, data.reason)
+        if not found:
+            raise _no_recording(session_id, attempt)
+        logger.warning("recording of %s attempt %d failed: %s", session_id, attempt, data.reason)
