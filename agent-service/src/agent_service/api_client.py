@@ -33,6 +33,7 @@ from training_contracts import (
     INTERNAL_SCENARIO_PATH,
     INTERNAL_SESSIONS_PATH,
     INTERNAL_TRANSCRIPT_PATH,
+    MAX_RECORDING_FAILURE_CHARS,
     RECORDING_MEDIA_TYPE,
     CreateSessionRequest,
     CreateSessionResponse,
@@ -206,8 +207,9 @@ class InternalApiClient:
     async def report_recording_failure(
         self, session_id: UUID, attempt: int, reason: str, policy: RetryPolicy
     ) -> None:
+        """`reason` is cut to what the service takes (it is for an operator: the log has it all)."""
         path = fill(INTERNAL_RECORDING_FAILURE_PATH, session_id=session_id)
-        body = RecordingFailure(reason=reason)
+        body = RecordingFailure(reason=reason.replace("\x00", "")[:MAX_RECORDING_FAILURE_CHARS])
         request = _Request("POST", path, body, {ATTEMPT_QUERY: str(attempt)})
         await self._call(request, type(None), policy)
 

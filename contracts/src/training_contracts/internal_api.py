@@ -22,6 +22,9 @@ RECORDING_MEDIA_TYPE: Final = "audio/ogg"
 MAX_RECORDING_BYTES: Final = 256 * 1024 * 1024
 """A larger recording upload is refused with 413 (hours of Opus audio)."""
 
+MAX_RECORDING_FAILURE_CHARS: Final = 2000
+"""A longer reason for a missing recording is refused with 400: the agent cuts it to this."""
+
 
 class SessionType(StrEnum):
     ASSIGNMENT = "assignment"
@@ -37,8 +40,12 @@ MAX_TURN_NUMBER: Final = 2**31 - 1
 """Turn orders and attempt numbers are stored as Postgres integers: a larger one is refused with 400."""
 
 PositiveInt = Annotated[int, msgspec.Meta(ge=1, le=MAX_TURN_NUMBER)]
-# Postgres text holds no NUL character: a turn with one is refused with 400.
-TurnContent = Annotated[str, msgspec.Meta(max_length=MAX_TURN_CONTENT_CHARS, pattern=r"^[^\x00]*$")]
+# Postgres text holds no NUL character: a text with one is refused with 400.
+_NO_NUL = r"^[^\x00]*$"
+TurnContent = Annotated[str, msgspec.Meta(max_length=MAX_TURN_CONTENT_CHARS, pattern=_NO_NUL)]
+FailureReason = Annotated[
+    str, msgspec.Meta(max_length=MAX_RECORDING_FAILURE_CHARS, pattern=_NO_NUL)
+]
 
 
 class AssignmentSessionRequest(
@@ -150,4 +157,4 @@ class RecordingAck(WireStruct, frozen=True, kw_only=True):
 class RecordingFailure(WireStruct, frozen=True, kw_only=True):
     """POST /api/internal/sessions/{id}/recording/failure?attempt=N: no recording will come."""
 
-    reason: str
+    reason: FailureReason
