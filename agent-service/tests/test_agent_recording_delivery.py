@@ -12,18 +12,18 @@ from agent_service.recording import RecordingSpool
 from agent_service.redelivery import redeliver_recordings
 from devstack.ports import free_port
 from devstack.token_service import TokenService
+from token_service.recordings.ogg import opus_stream
 from training_contracts import (
     ATTEMPT_QUERY,
     RECORDING_PATH,
     USER_ID_HEADER,
-    CreateSessionRequest,
+    AssignmentSessionRequest,
     CreateSessionResponse,
-    SessionType,
     fill,
 )
 
 FAST = RetryPolicy(retries=1, backoff=0.05, timeout=5.0)
-OGG = b"OggS" + bytes(range(256)) * 64
+OGG = opus_stream([bytes(range(256))] * 64)
 
 
 def recorded_user(token_service: TokenService) -> dict[str, str]:
@@ -34,8 +34,7 @@ async def recorded_attempt(
     client: InternalApiClient, token_service: TokenService
 ) -> CreateSessionResponse:
     user = recorded_user(token_service)
-    request = CreateSessionRequest(
-        type=SessionType.ASSIGNMENT,
+    request = AssignmentSessionRequest(
         user_id=uuid.UUID(user["userId"]),
         assignment_id=uuid.UUID(user["assignmentId"]),
     )
