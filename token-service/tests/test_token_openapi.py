@@ -76,6 +76,15 @@ def test_statuses_each_operation_can_answer(generated: dict[str, Any]) -> None:
             *("200", "400", "401", "404", "409", "413", "500", "503")
         },
         ("GET", "/api/internal/scenarios/{scenario_id}"): {"200", "401", "404", "500", "503"},
+        ("GET", "/api/sessions/{session_id}/recording"): {
+            *("200", "206", "400", "401", "403", "404", "409", "416", "500", "503")
+        },
+        ("PUT", "/api/internal/sessions/{session_id}/recording"): {
+            *("200", "400", "401", "404", "408", "413", "500", "503")
+        },
+        ("POST", "/api/internal/sessions/{session_id}/recording/failure"): {
+            *("204", "400", "401", "404", "413", "500", "503")
+        },
         ("GET", "/healthz"): {"200", "500"},
         ("GET", "/readyz"): {"200", "500", "503"},
     }

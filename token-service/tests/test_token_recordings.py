@@ -11,19 +11,21 @@ from litestar.testing import AsyncTestClient
 from token_test_helpers import Client, Rows, as_user, assert_error, internal, make_settings
 
 from token_service.app import create_app
+from token_service.recordings.ogg import opus_stream
 from token_service.settings import Settings
 from training_contracts import (
     INTERNAL_RECORDING_FAILURE_PATH,
     INTERNAL_RECORDING_PATH,
     INTERNAL_SESSIONS_PATH,
     MAX_RECORDING_BYTES,
+    MAX_RECORDING_FAILURE_CHARS,
     RECORDING_MEDIA_TYPE,
     RECORDING_PATH,
     fill,
 )
 
-OGG = b"OggS" + bytes(range(256)) * 40
-"""Not audio, but what the service checks of it: the Ogg capture pattern, then bytes."""
+OGG = opus_stream([bytes(range(256))] * 40)
+"""Not decodable audio, but what the service checks of it: an Ogg/Opus stream's pages."""
 
 
 @pytest.fixture
@@ -182,7 +184,20 @@ async def test_bad_uploads_are_refused_and_leave_nothing(
     assert_error(await upload(client, uuid4(), 1), 404, "not_found")
     wrong_type = await upload(client, session_id, attempt, content_type="audio/wav")
     assert_error(wrong_type, 400, "bad_request")
-    assert_error(await upload(client, session_id, attempt, b"RIFF....WAVE"), 400, "bad_request")
+    corrupted = bytearray(OGG)
+    corrupted[-10] ^= 0x01
+    for garbage in (
+        b"RIFF....WAVE",
+        b"OggS" + bytes(range(256)) * 40,  # the capture pattern, then no page
+        bytes(corrupted),  # a flipped bit in the last page: its CRC fails
+        OGG[:-1],  # cut short inside the last page
+        OGG + b"trailing",
+        b"",
+    ):
+        refused = assert_error(
+            await upload(client, session_id, attempt, garbage), 400, "bad_request"
+        )
+        assert "not an Ogg/Opus recording" in refused["message"]
     too_large = await upload(
         client, session_id, attempt, headers={"Content-Length": str(MAX_RECORDING_BYTES + 1)}
     )
@@ -201,6 +216,14 @@ async def test_bad_uploads_are_refused_and_leave_nothing(
 
 async def test_a_reported_failure_ends_the_wait(client: Client, rows: Rows) -> None:
     user_id, session_id, attempt = await recorded_session(client, rows)
+    for reason in ("a NUL \x00 Postgres cannot store", "x" * (MAX_RECORDING_FAILURE_CHARS + 1)):
+        unstorable = await client.post(
+            fill(INTERNAL_RECORDING_FAILURE_PATH, session_id=session_id),
+            params={"attempt": attempt},
+            json={"reason": reason},
+            headers=internal(),
+        )
+        assert_error(unstorable, 400, "bad_request")
     reported = await client.post(
         fill(INTERNAL_RECORDING_FAILURE_PATH, session_id=session_id),
         params={"attempt": attempt},
@@ -223,9 +246,15 @@ async def test_the_openapi_document_describes_recordings(client: Client) -> None
     document = (await client.get("/schema/openapi.json")).json()
     playback = document["paths"]["/api/sessions/{session_id}/recording"]["get"]
     assert playback["operationId"] == "getRecording"
-    assert {"200", "206", "403", "404", "409", "416"} <= set(playback["responses"])
-    assert RECORDING_MEDIA_TYPE in playback["responses"]["206"]["content"]
-    assert any(p["name"] == "attempt" for p in playback["parameters"])
+    responses = playback["responses"]
+    assert {"200", "206", "403", "404", "409", "416"} <= set(responses)
+    for status in ("200", "206"):
+        assert set(responses[status]["content"]) == {RECORDING_MEDIA_TYPE}
+        assert responses[status]["headers"]["Accept-Ranges"]["required"] is True
+    assert responses["206"]["headers"]["Content-Range"]["required"] is True
+    assert responses["416"]["headers"]["Content-Range"]["schema"]["pattern"] == r"^bytes \*/\d+$"
+    assert {p["name"] for p in playback["parameters"]} == {"session_id", "attempt", "Range"}
     store = document["paths"]["/api/internal/sessions/{session_id}/recording"]["put"]
-    assert RECORDING_MEDIA_TYPE in store["requestBody"]["content"]
+    assert set(store["requestBody"]["content"]) == {RECORDING_MEDIA_TYPE}
+    assert store["requestBody"]["required"] is True
     assert "/api/internal/sessions/{session_id}/recording/failure" in document["paths"]

@@ -76,18 +76,22 @@ _CODE_FOR_HTTP_STATUS: Final = {
 
 class ApiError(Exception):
     """A failure the client should see: a machine-readable code (its status follows from it,
-    see STATUS_FOR_CODE) and a human message."""
+    see STATUS_FOR_CODE), a human message and the headers its status needs (416's
+    `Content-Range`)."""
 
-    def __init__(self, code: ApiErrorCode, message: str) -> None:
+    def __init__(
+        self, code: ApiErrorCode, message: str, *, headers: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.headers = tuple((headers or {}).items())
 
 
 @dataclass(frozen=True, slots=True)
 class Failure:
     """The answer to one failure: its HTTP status, the ErrorBody JSON and the headers the status
-    needs (405's `Allow`)."""
+    needs (405's `Allow`, 416's `Content-Range`)."""
 
     status: int
     code: ApiErrorCode
@@ -111,7 +115,7 @@ class Failure:
 
 
 def _api_error(exc: ApiError, _: str) -> Failure:
-    return Failure.of(exc.code, exc.message)
+    return Failure(STATUS_FOR_CODE[exc.code], exc.code, exc.message, exc.headers)
 
 
 def _validation_error(exc: ValidationException, _: str) -> Failure:

@@ -2,8 +2,10 @@
 
 A handler names the codes it raises itself (`documented(NOT_FOUND, ...)` as its
 `operation_class`); the families every handler of a kind shares are the codes errors.classify
-gives the exceptions behind them (a body that does not validate or is too large, a path id that
-is not a UUID, the database down, anything unexpected). Each status of STATUS_FOR_CODE that the
+gives the exceptions behind them (a body that does not validate or is too large, a query
+parameter that does not validate, a path id that is not a UUID, the database down, anything
+unexpected). A handler that answers bytes of its own (a recording) says so with `success`, and
+the headers an error answer carries with `error_headers`. Each status of STATUS_FOR_CODE that the
 codes reach gets one response: the ErrorBody, its `code` one of exactly those codes. Litestar's
 own error responses (its `{status_code, detail, extra}` body, which this service never sends)
 are replaced, so the document says what the service answers and nothing else.
@@ -21,15 +23,18 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.openapi.spec import (
     Components,
     Link,
+    OpenAPIHeader,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
     Operation,
+    Reference,
     RequestBody,
     Schema,
     SecurityRequirement,
     SecurityScheme,
 )
+from litestar.openapi.spec.enums import OpenAPIFormat
 
 from training_contracts import INTERNAL_KEY_HEADER, USER_ID_HEADER, ApiErrorCode
 
@@ -60,6 +65,8 @@ BODY: Final = (_fixed_code(ValidationException), _code_of(RequestEntityTooLarge(
 """An operation that reads a JSON body: it does not validate, or it is over the size limit."""
 PATH_ID: Final = (_code_of(NotFoundException()),)
 """An operation with an id in its path: the router answers an id that is not a UUID."""
+QUERY: Final = (_fixed_code(ValidationException),)
+"""An operation with query (or header) parameters: one that does not validate."""
 
 USER_SCHEME: Final = "userId"
 INTERNAL_SCHEME: Final = "internalKey"
@@ -102,18 +109,49 @@ def _error_schema(codes: Iterable[ApiErrorCode]) -> Schema:
     )
 
 
-def error_responses(codes: Iterable[ApiErrorCode]) -> dict[str, OpenAPIResponse]:
-    """One response per status the codes (and UNEXPECTED) answer with, by STATUS_FOR_CODE."""
+def binary(media_type: str) -> dict[str, OpenAPIMediaType]:
+    """The content of a body that is a file of `media_type` (a request's or an answer's)."""
+    return {
+        media_type: OpenAPIMediaType(
+            schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+        )
+    }
+
+
+def header(description: str, *, pattern: str) -> OpenAPIHeader:
+    """A header an answer always carries, its value matching `pattern`."""
+    return OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.STRING, pattern=pattern),
+        description=description,
+        required=True,
+    )
+
+
+def error_responses(
+    codes: Iterable[ApiErrorCode],
+    headers: Mapping[ApiErrorCode, Mapping[str, OpenAPIHeader]] | None = None,
+) -> dict[str, OpenAPIResponse]:
+    """One response per status the codes (and UNEXPECTED) answer with, by STATUS_FOR_CODE,
+    carrying the `headers` of its codes."""
     by_status: dict[int, list[ApiErrorCode]] = {}
     for code in (*codes, UNEXPECTED):
         status_codes = by_status.setdefault(STATUS_FOR_CODE[code], [])
         if code not in status_codes:
             status_codes.append(code)
+    headers = headers or {}
+    unknown = set(headers) - {code for status_codes in by_status.values() for code in status_codes}
+    assert not unknown, f"headers of codes the operation does not answer: {unknown}"
     return {
         str(status): OpenAPIResponse(
             description=f"{HTTPStatus(status).phrase}: "
             + ", ".join(f"`{code.value}`" for code in status_codes),
             content={MediaType.JSON: OpenAPIMediaType(schema=_error_schema(status_codes))},
+            headers={
+                name: value
+                for code in status_codes
+                for name, value in headers.get(code, {}).items()
+            }
+            or None,
         )
         for status, status_codes in sorted(by_status.items())
     }
@@ -123,16 +161,24 @@ def documented(
     *codes: ApiErrorCode,
     request_body: RequestBody | None = None,
     links: Mapping[str, Link] | None = None,
+    success: Mapping[int, OpenAPIResponse] | None = None,
+    error_headers: Mapping[ApiErrorCode, Mapping[str, OpenAPIHeader]] | None = None,
 ) -> type[Operation]:
     """The `operation_class` of a handler that fails with `codes`: its success response kept
-    (with `links` to the operations its answer feeds), every error response the codes'
-    statuses, and `request_body` where the handler reads its body itself."""
-    errors = error_responses(codes)
+    (with `links` to the operations its answer feeds) or, where it builds its answers itself,
+    `success` instead; every error response the codes' statuses, with `error_headers` on the
+    answers of their codes; and `request_body` where the handler reads its body itself."""
+    errors = error_responses(codes, error_headers)
+    own_success: dict[str, OpenAPIResponse | Reference] = {
+        str(status): response for status, response in (success or {}).items()
+    }
 
     @dataclass
     class DocumentedOperation(Operation):
         def __post_init__(self) -> None:
-            success = {s: r for s, r in (self.responses or {}).items() if s.startswith("2")}
+            success = own_success or {
+                s: r for s, r in (self.responses or {}).items() if s.startswith("2")
+            }
             if links:
                 for response in success.values():
                     if isinstance(response, OpenAPIResponse):
@@ -144,11 +190,31 @@ def documented(
     return DocumentedOperation
 
 
-def session_links(response_field: str) -> dict[str, Link]:
-    """Links from an answer carrying a session id in `response_field` to the session's
-    operations, so a client (or schemathesis' stateful phase) can follow them."""
+def session_links(response_field: str, attempt_field: str) -> dict[str, Link]:
+    """Links from an answer carrying a session id in `response_field` (and its attempt in
+    `attempt_field`) to the session's operations, so a client (or schemathesis' stateful phase)
+    can follow them."""
     session_id = {"session_id": f"$response.body#/{response_field}"}
+    attempt = {**session_id, "attempt": f"$response.body#/{attempt_field}"}
     return {
-        operation_id: Link(operation_id=operation_id, parameters=session_id)
-        for operation_id in ("getSession", "evaluateSession", "storeTranscript")
+        **{
+            operation_id: Link(operation_id=operation_id, parameters=session_id)
+            for operation_id in ("getSession", "evaluateSession", "storeTranscript")
+        },
+        **{
+            operation_id: Link(operation_id=operation_id, parameters=attempt)
+            for operation_id in ("storeRecording", "reportRecordingFailure", "getRecording")
+        },
     }
+
+
+UPLOADED_RECORDING_LINKS: Final = {
+    "getRecording": Link(
+        operation_id="getRecording",
+        parameters={
+            "session_id": "$request.path.session_id",
+            "attempt": "$request.query.attempt",
+        },
+    )
+}
+"""From a stored upload to playing it back (the answer carries neither id: the request does)."""

@@ -5,48 +5,55 @@ seek; 403 for another user's session, 404 when the attempt is not recorded (or i
 failed, or was purged), 409 while the agent is still delivering it.
 """
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get
-from litestar.datastructures import State
+from litestar import Controller, Response, get
 from litestar.di import NamedDependency
-from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, QueryParameter
+from litestar.openapi.spec import Example, OpenAPIResponse
+from litestar.params import FromPath, HeaderParameter, QueryParameter
 from litestar.response import Stream
-from litestar.status_codes import (
-    HTTP_200_OK,
-    HTTP_206_PARTIAL_CONTENT,
-    HTTP_403_FORBIDDEN,
-    HTTP_404_NOT_FOUND,
-    HTTP_409_CONFLICT,
-    HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE,
-)
+from litestar.status_codes import HTTP_200_OK, HTTP_206_PARTIAL_CONTENT
 
 from training_contracts import (
     ATTEMPT_QUERY,
+    MAX_TURN_NUMBER,
     RECORDING_MEDIA_TYPE,
     RECORDING_PATH,
     ApiErrorCode,
-    ErrorBody,
 )
 
 from ..db import Connection
-from ..errors import ApiError, error_response
+from ..errors import ApiError
+from ..openapi import DATABASE, PATH_ID, QUERY, binary, documented, header
 from ..routes import route
 from . import repository
 from .config import Recordings
 from .ranges import Unsatisfiable, parse_range
 from .repository import RecordingStatus
 
-_ERROR_RESPONSES = {
-    status: ResponseSpec(data_container=ErrorBody, description=description)
-    for status, description in (
-        (HTTP_403_FORBIDDEN, "The session belongs to another user"),
-        (HTTP_404_NOT_FOUND, "No such session, or the attempt has no recording"),
-        (HTTP_409_CONFLICT, "The recording is still being delivered by the agent"),
-        (HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE, "The range starts past the end"),
-    )
+_ACCEPT_RANGES = header("A player may ask for a byte range", pattern="^bytes$")
+_SUCCESS: Final = {
+    HTTP_200_OK: OpenAPIResponse(
+        description="The whole recording (no Range, or one this service does not serve)",
+        content=binary(RECORDING_MEDIA_TYPE),
+        headers={"Accept-Ranges": _ACCEPT_RANGES},
+    ),
+    HTTP_206_PARTIAL_CONTENT: OpenAPIResponse(
+        description="The one byte range the Range header asked for",
+        content=binary(RECORDING_MEDIA_TYPE),
+        headers={
+            "Accept-Ranges": _ACCEPT_RANGES,
+            "Content-Range": header(
+                "The range sent and the recording's size", pattern=r"^bytes \d+-\d+/\d+$"
+            ),
+        },
+    ),
+}
+_UNSATISFIABLE_HEADERS: Final = {
+    ApiErrorCode.RANGE_NOT_SATISFIABLE: {
+        "Content-Range": header("The recording's size", pattern=r"^bytes \*/\d+$")
+    }
 }
 
 
@@ -60,26 +67,43 @@ class RecordingController(Controller):
         operation_id="getRecording",
         summary="An attempt's recording (Ogg/Opus, trainee left, caller right); Range for seeking",
         media_type=RECORDING_MEDIA_TYPE,
-        responses={
-            HTTP_206_PARTIAL_CONTENT: ResponseSpec(
-                data_container=bytes,
-                media_type=RECORDING_MEDIA_TYPE,
-                description="The byte range asked for, with Content-Range",
-            ),
-            **_ERROR_RESPONSES,
-        },
+        operation_class=documented(
+            ApiErrorCode.UNAUTHORIZED,
+            ApiErrorCode.FORBIDDEN,
+            ApiErrorCode.NOT_FOUND,
+            ApiErrorCode.RECORDING_PENDING,
+            ApiErrorCode.RANGE_NOT_SATISFIABLE,
+            *PATH_ID,
+            *QUERY,
+            *DATABASE,
+            success=_SUCCESS,
+            error_headers=_UNSATISFIABLE_HEADERS,
+        ),
     )
     async def get_recording(
         self,
         *,
-        request: Request[object, object, State],
         session_id: FromPath[UUID],
         user_id: NamedDependency[UUID],
         db: NamedDependency[Connection],
         recordings: NamedDependency[Recordings],
         attempt: Annotated[
             int | None,
-            QueryParameter(name=ATTEMPT_QUERY, ge=1, description="Default: the current attempt"),
+            QueryParameter(
+                name=ATTEMPT_QUERY,
+                ge=1,
+                le=MAX_TURN_NUMBER,
+                description="Default: the current attempt",
+            ),
+        ] = None,
+        byte_range: Annotated[
+            str | None,
+            HeaderParameter(
+                name="Range",
+                description="One byte range (RFC 9110): `bytes=<first>-[<last>]` or "
+                "`bytes=-<suffix length>`; any other value is ignored (the whole recording)",
+                examples=[Example(value="bytes=0-1023"), Example(value="bytes=-4096")],
+            ),
         ] = None,
     ) -> Response[Any]:
         owned = await repository.get_owned(db, session_id, attempt)
@@ -102,14 +126,13 @@ class RecordingController(Controller):
 
         headers = {"Accept-Ranges": "bytes", "Cache-Control": "private, no-cache"}
         try:
-            wanted = parse_range(request.headers.get("range"), stored.size)
+            wanted = parse_range(byte_range, stored.size)
         except Unsatisfiable:
-            refused = error_response(
+            raise ApiError(
                 ApiErrorCode.RANGE_NOT_SATISFIABLE,
                 f"the recording has {stored.size} bytes",
-            )
-            refused.headers["Content-Range"] = f"bytes */{stored.size}"
-            return refused
+                headers={"Content-Range": f"bytes */{stored.size}"},
+            ) from None
         if wanted is None:
             headers["Content-Length"] = str(stored.size)
             return Stream(

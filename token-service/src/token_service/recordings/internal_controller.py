@@ -2,13 +2,13 @@
 
 PUT is idempotent per (session, attempt): the first complete upload is stored, any later one is
 read, acknowledged with `stored: false` and discarded, so a redelivery after a lost answer never
-stores the file twice. The body is streamed to the store (never held in memory), bounded by
-MAX_RECORDING_BYTES and by the upload timeout; no database connection is held while it streams.
+stores the file twice. The body is streamed to the store (never held in memory), checked page by
+page as an Ogg/Opus stream on the way (nothing else is stored), bounded by MAX_RECORDING_BYTES and
+by the upload timeout; no database connection is held while it streams.
 """
 
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -16,8 +16,7 @@ import anyio
 from litestar import Controller, Request, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
-from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
+from litestar.openapi.spec import RequestBody
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import (
     HTTP_200_OK,
@@ -29,6 +28,7 @@ from training_contracts import (
     INTERNAL_RECORDING_FAILURE_PATH,
     INTERNAL_RECORDING_PATH,
     MAX_RECORDING_BYTES,
+    MAX_TURN_NUMBER,
     RECORDING_MEDIA_TYPE,
     ApiErrorCode,
     RecordingAck,
@@ -37,35 +37,37 @@ from training_contracts import (
 
 from ..db import Pool
 from ..errors import ApiError
+from ..openapi import (
+    BODY,
+    DATABASE,
+    PATH_ID,
+    QUERY,
+    UPLOADED_RECORDING_LINKS,
+    binary,
+    documented,
+)
 from ..routes import route
 from . import repository
 from .config import Recordings
+from .ogg import NotOgg, OggCheck
 from .repository import RecordingStatus
 from .storage import Staged, TooLarge, recording_key
 
 logger = logging.getLogger(__name__)
 
-OGG_MAGIC = b"OggS"
-
 Attempt = Annotated[
-    int, QueryParameter(name=ATTEMPT_QUERY, ge=1, description="The attempt recorded")
+    int,
+    QueryParameter(
+        name=ATTEMPT_QUERY, ge=1, le=MAX_TURN_NUMBER, description="The attempt recorded"
+    ),
 ]
 
-
-@dataclass
-class _OggUpload(Operation):
-    """The request body the handler streams itself, described for the OpenAPI document."""
-
-    def __post_init__(self) -> None:
-        self.request_body = RequestBody(
-            content={
-                RECORDING_MEDIA_TYPE: OpenAPIMediaType(
-                    schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
-                )
-            },
-            required=True,
-            description=f"The Ogg/Opus file, at most {MAX_RECORDING_BYTES} bytes",
-        )
+_OGG_UPLOAD = RequestBody(
+    content=binary(RECORDING_MEDIA_TYPE),
+    required=True,
+    description=f"The Ogg/Opus file, at most {MAX_RECORDING_BYTES} bytes: every page intact "
+    "(its CRC), the first one beginning the Opus stream (OpusHead), ending where a page ends",
+)
 
 
 def _no_recording(session_id: UUID, attempt: int) -> ApiError:
@@ -92,6 +94,15 @@ async def _bounded(chunks: AsyncIterator[bytes], timeout_s: float) -> AsyncItera
         ) from None
 
 
+async def _ogg_only(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The body's chunks, each page checked as it completes; NotOgg ends the upload."""
+    check = OggCheck()
+    async for chunk in chunks:
+        check.feed(chunk)
+        yield chunk
+    check.finish()
+
+
 class InternalRecordingController(Controller):
     @put(
         route(INTERNAL_RECORDING_PATH),
@@ -99,7 +110,17 @@ class InternalRecordingController(Controller):
         summary="Store an attempt's recording (Ogg/Opus body); a repeated upload is discarded",
         status_code=HTTP_200_OK,
         request_max_body_size=MAX_RECORDING_BYTES,
-        operation_class=_OggUpload,
+        operation_class=documented(
+            ApiErrorCode.UNAUTHORIZED,
+            ApiErrorCode.NOT_FOUND,
+            ApiErrorCode.REQUEST_TIMEOUT,
+            *PATH_ID,
+            *QUERY,
+            *BODY,
+            *DATABASE,
+            request_body=_OGG_UPLOAD,
+            links=UPLOADED_RECORDING_LINKS,
+        ),
     )
     async def store_recording(
         self,
@@ -128,7 +149,7 @@ class InternalRecordingController(Controller):
 
         try:
             staged = await recordings.store.stage(
-                _bounded(request.stream(), recordings.upload_timeout_s),
+                _ogg_only(_bounded(request.stream(), recordings.upload_timeout_s)),
                 max_bytes=MAX_RECORDING_BYTES,
             )
         except TooLarge:
@@ -136,9 +157,9 @@ class InternalRecordingController(Controller):
                 ApiErrorCode.PAYLOAD_TOO_LARGE,
                 f"a recording has at most {MAX_RECORDING_BYTES} bytes",
             ) from None
+        except NotOgg as exc:
+            raise ApiError(ApiErrorCode.BAD_REQUEST, f"not an Ogg/Opus recording: {exc}") from None
         try:
-            if not staged.head.startswith(OGG_MAGIC):
-                raise ApiError(ApiErrorCode.BAD_REQUEST, "the body is not an Ogg file")
             return await self._commit(db_pool, session_id, attempt, staged)
         finally:
             await staged.discard()
@@ -170,6 +191,14 @@ class InternalRecordingController(Controller):
         operation_id="reportRecordingFailure",
         summary="No recording will come for this attempt (the recorder failed)",
         status_code=HTTP_204_NO_CONTENT,
+        operation_class=documented(
+            ApiErrorCode.UNAUTHORIZED,
+            ApiErrorCode.NOT_FOUND,
+            *PATH_ID,
+            *QUERY,
+            *BODY,
+            *DATABASE,
+        ),
     )
     async def report_failure(
         self,

@@ -25,8 +25,6 @@ class TooLarge(Exception):
 
 class Staged(Protocol):
     size: int
-    head: bytes
-    """The first bytes of the upload, for a format check before committing."""
 
     async def commit(self, key: str) -> None:
         """Make the upload readable under `key`, replacing what was there (atomically)."""
@@ -58,11 +56,10 @@ def recording_key(session_id: object, attempt: int) -> str:
 
 
 class _FileStaged:
-    def __init__(self, store: "FilesystemStore", temp: Path, size: int, head: bytes) -> None:
+    def __init__(self, store: "FilesystemStore", temp: Path, size: int) -> None:
         self._store = store
         self._temp = temp
         self.size = size
-        self.head = head
 
     async def commit(self, key: str) -> None:
         target = self._store.path_for(key)
@@ -117,15 +114,12 @@ class FilesystemStore:
         await anyio.Path(self._incoming).mkdir(parents=True, exist_ok=True)
         temp = self._incoming / f"{secrets.token_hex(8)}.part"
         size = 0
-        head = b""
         try:
             async with await anyio.open_file(temp, "xb") as handle:
                 async for chunk in chunks:
                     size += len(chunk)
                     if size > max_bytes:
                         raise TooLarge(f"more than {max_bytes} bytes")
-                    if len(head) < 64:
-                        head += chunk[: 64 - len(head)]
                     await handle.write(chunk)
                 await handle.flush()
                 await anyio.to_thread.run_sync(os.fsync, handle.wrapped.fileno())
@@ -133,7 +127,7 @@ class FilesystemStore:
             with contextlib.suppress(FileNotFoundError):
                 temp.unlink()
             raise
-        return _FileStaged(self, temp, size, head)
+        return _FileStaged(self, temp, size)
 
     async def open(self, key: str) -> StoredObject | None:
         path = self.path_for(key)

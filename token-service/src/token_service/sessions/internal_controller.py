@@ -71,7 +71,7 @@ class InternalSessionController(Controller):
             ApiErrorCode.CONFLICT,
             *BODY,
             *DATABASE,
-            links=session_links("sessionId"),
+            links=session_links("sessionId", "attempt"),
         ),
     )
     async def create_session(
