@@ -97,7 +97,11 @@ class TranscriptTurn(WireStruct, frozen=True, kw_only=True):
     interrupted: bool = False
 
 
-NonNegativeInt = Annotated[int, msgspec.Meta(ge=0)]
+MAX_TOKEN_COUNT: Final = 2**53 - 1
+"""A larger token count is refused with 400: stored as a Postgres bigint, and the largest integer
+a JSON number carries exactly (a schema's bound in JSON, JavaScript's Number.MAX_SAFE_INTEGER)."""
+
+TokenCount = Annotated[int, msgspec.Meta(ge=0, le=MAX_TOKEN_COUNT)]
 
 
 class ModelUsage(WireStruct, frozen=True, kw_only=True):
@@ -107,11 +111,11 @@ class ModelUsage(WireStruct, frozen=True, kw_only=True):
     """
 
     model: str
-    input_text_tokens: NonNegativeInt = 0
-    input_audio_tokens: NonNegativeInt = 0
-    input_cached_tokens: NonNegativeInt = 0
-    output_text_tokens: NonNegativeInt = 0
-    output_audio_tokens: NonNegativeInt = 0
+    input_text_tokens: TokenCount = 0
+    input_audio_tokens: TokenCount = 0
+    input_cached_tokens: TokenCount = 0
+    output_text_tokens: TokenCount = 0
+    output_audio_tokens: TokenCount = 0
 
 
 class TranscriptBatch(WireStruct, frozen=True, kw_only=True):
