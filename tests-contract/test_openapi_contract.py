@@ -7,9 +7,15 @@ accepted and invalid ones refused, credentials enforced, undeclared methods answ
 `Allow`) over every operation in every phase, the stateful one included, with the credentials of
 a demo user and of the agent. Half the ids it puts in bodies and paths are the demo data's, so
 requests get past "not found" into the operations' own logic, and the stateful phase follows the
-document's links from a created session to its transcript, view and evaluation. Generation is
+document's links from a created session to its transcript, view, evaluation and recording (free
+practice is recorded here, so a created attempt expects one and an upload is stored).
+Recordings are generated as real Ogg/Opus streams (schemathesis_hooks.py). Generation is
 derandomized and bounded, so a run is repeatable and takes the same time; a failure prints the
 request that reproduces it as a curl command.
+
+Generated requests seldom play a stored recording back with a Range that parses, so the
+playback's answers (200, 206 and 416 with their headers) are also checked on purpose: every check
+on one request per kind of Range, against a recording stored for the caller.
 """
 
 import json
@@ -18,25 +24,48 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+import schemathesis
+import schemathesis_hooks  # noqa: F401  # audio/ogg for the Cases sent from this process too
 
+from devstack.environment import STUB_API_KEY
 from devstack.postgres import postgres_server
+from devstack.stub import openai_stub
 from devstack.token_service import TokenService, run_token_service
-from training_contracts import INTERNAL_KEY_HEADER, OPENAPI_PATH, USER_ID_HEADER
+from token_service.recordings.ogg import opus_stream
+from training_contracts import (
+    ATTEMPT_QUERY,
+    INTERNAL_KEY_HEADER,
+    INTERNAL_RECORDING_PATH,
+    INTERNAL_SESSIONS_PATH,
+    OPENAPI_PATH,
+    RECORDING_MEDIA_TYPE,
+    RECORDING_PATH,
+    USER_ID_HEADER,
+)
 
 MAX_EXAMPLES = 40
 """Per operation and phase: enough to reach every documented status of every operation."""
 RUN_TIMEOUT_S = 600
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
 
 
 @pytest.fixture(scope="module")
 def token_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TokenService]:
-    with (
-        postgres_server() as pg,
-        run_token_service(pg.dsn(), log_dir=tmp_path_factory.mktemp("logs")) as service,
-    ):
-        yield service
+    """The service with the model it evaluates with (the stub: a session whose transcript is
+    complete is evaluated, not answered 502) and recordings in a folder of the run's."""
+    log_dir = tmp_path_factory.mktemp("logs")
+    with postgres_server() as pg, openai_stub(log_dir) as stub:
+        env = {
+            "OPENAI_BASE_URL": stub.base_url,
+            "OPENAI_API_KEY": STUB_API_KEY,
+            "RECORDINGS_DIR": str(tmp_path_factory.mktemp("recordings")),
+            "RECORD_FREE_PRACTICE": "true",
+        }
+        with run_token_service(pg.dsn(), env=env, log_dir=log_dir) as service:
+            yield service
 
 
 DEMO_ID_SHARE = 0.5
@@ -47,9 +76,12 @@ def demo_data_config(service: TokenService) -> str:
     """schemathesis.toml: dictionaries of the demo ids, bound to the fields and paths taking them.
 
     `assignmentId` only where every shape of the body may carry one: free practice's must be null.
+    A created session's user is often the caller (the user whose id the requests carry), so the
+    stateful phase plays back the recordings it uploads: 200, and 206 or 416 for a Range.
     """
     users = service.demo["users"]
     dictionaries = {
+        "caller": [caller(service)],
         "users": [user["userId"] for user in users],
         "assignments": [user["assignmentId"] for user in users],
         "scenarios": [scenario["id"] for scenario in service.demo["scenarios"]],
@@ -58,7 +90,7 @@ def demo_data_config(service: TokenService) -> str:
     def bind(key: str, dictionary: str) -> str:
         return f'"{key}" = {{ dictionary = "{dictionary}", probability = {DEMO_ID_SHARE} }}'
 
-    lines: list[str] = []
+    lines = [f"hooks = {json.dumps(str(HOOKS))}", ""]
     for name, values in dictionaries.items():
         lines += [f"[dictionaries.{name}]", f"values = {json.dumps(values)}", ""]
     lines += [
@@ -72,12 +104,24 @@ def demo_data_config(service: TokenService) -> str:
         "[operations.parameters]",
         bind("body.assignmentId", "assignments"),
         bind("body.scenarioId", "scenarios"),
+        "",
+        "[[operations]]",
+        'include-operation-id = "createSession"',
+        "[operations.parameters]",
+        bind("body.userId", "caller"),
+        bind("body.scenarioId", "scenarios"),
     ]
     return "\n".join(lines) + "\n"
 
 
+def caller(service: TokenService) -> str:
+    """The user every public request is made as."""
+    user_id: str = service.demo["users"][0]["userId"]
+    return user_id
+
+
 def schemathesis_command(service: TokenService, config: Path) -> list[str]:
-    user_id = service.demo["users"][0]["userId"]
+    user_id = caller(service)
     return [
         str(SCHEMATHESIS),
         f"--config-file={config}",
@@ -115,3 +159,61 @@ def test_the_service_answers_what_its_document_says(
     assert result.returncode == 0, f"schemathesis found failures:\n{report}"
     for phase in ("Coverage", "Fuzzing", "Stateful"):
         assert f"✅ {phase}" in report, f"the {phase} phase did not run:\n{report}"
+
+
+RECORDING = opus_stream([bytes([31 << 3 | 0x04])] * 50)
+"""A second of stereo Opus silence (CELT, 20 ms frames of no length)."""
+SIZE = len(RECORDING)
+RANGES: dict[str | None, tuple[int, bytes]] = {
+    None: (200, RECORDING),
+    "bytes=0-99": (206, RECORDING[:100]),
+    "bytes=100-": (206, RECORDING[100:]),
+    "bytes=-10": (206, RECORDING[-10:]),
+    f"bytes={SIZE}-": (416, b""),
+    "bytes=-0": (416, b""),
+    "bytes=20-10": (200, RECORDING),  # invalid: ignored
+    "bytes=0-1,5-9": (200, RECORDING),  # several ranges: not served, the whole recording instead
+    "items=0-1": (200, RECORDING),
+}
+"""What each Range gets: its status and, for 200 and 206, the bytes."""
+
+
+def test_playback_answers_what_its_document_says(token_service: TokenService) -> None:
+    internal = {INTERNAL_KEY_HEADER: token_service.internal_key}
+    created = httpx.post(
+        token_service.url + INTERNAL_SESSIONS_PATH,
+        json={"type": "free_practice", "userId": caller(token_service)},
+        headers=internal,
+        trust_env=False,
+    ).json()
+    assert created["record"] is True, created
+    where = {"session_id": created["sessionId"]}
+    attempt = {ATTEMPT_QUERY: created["attempt"]}
+    schema = schemathesis.openapi.from_url(token_service.url + OPENAPI_PATH)
+
+    stored = (
+        schema[INTERNAL_RECORDING_PATH]["PUT"]
+        .Case(
+            path_parameters=where,
+            query=attempt,
+            headers=internal,
+            body=RECORDING,
+            media_type=RECORDING_MEDIA_TYPE,
+        )
+        .call_and_validate()
+    )
+    assert stored.json() == {"stored": True, "sizeBytes": SIZE}
+
+    for byte_range, (status, content) in RANGES.items():
+        headers = {USER_ID_HEADER: caller(token_service)}
+        if byte_range is not None:
+            headers["Range"] = byte_range
+        case = schema[RECORDING_PATH]["GET"].Case(
+            path_parameters=where, query=attempt, headers=headers
+        )
+        answer = case.call_and_validate()
+        assert answer.status_code == status, (byte_range, answer.status_code, answer.text)
+        if status == 416:
+            assert answer.headers["content-range"] == [f"bytes */{SIZE}"]
+        else:
+            assert answer.content == content, byte_range
