@@ -22,10 +22,12 @@ from .auth import require_internal_key, require_user, user_id_from
 from .errors import EXCEPTION_HANDLERS
 from .evaluation.controller import EvaluationController
 from .health import HealthController
+from .lost_connection import retry_on_lost_connection
 from .metrics import ServiceMetrics
 from .openapi import INTERNAL, SECURITY_COMPONENTS, USER
 from .recordings.controller import RecordingController
 from .recordings.internal_controller import InternalRecordingController
+from .rooms.controller import WebhookController
 from .scenarios.controller import InternalScenarioController
 from .services import (
     attach,
@@ -93,6 +95,7 @@ def create_app(settings: Settings, metrics: ServiceMetrics | None = None) -> Lit
                     InternalRecordingController,
                 ],
             ),
+            WebhookController,
             HealthController,
         ],
         lifespan=[lifespan],
@@ -105,6 +108,7 @@ def create_app(settings: Settings, metrics: ServiceMetrics | None = None) -> Lit
             "recordings": Provide(provide_recordings, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[retry_on_lost_connection],
         cors_config=CORSConfig(
             allow_origins=settings.allowed_origin_list,
             allow_methods=["GET", "POST"],

@@ -1,0 +1,78 @@
+"""What the token service asks of livekit-server about a room: dispatch the caller again, and
+tell the page about its caller through the room's metadata (training_contracts.rooms)."""
+
+import enum
+import logging
+import time
+
+import msgspec
+from livekit import api
+
+from training_contracts import AGENT_NAME, CallerStatus, RoomNotice
+
+logger = logging.getLogger("token_service.rooms")
+
+
+class Redispatch(enum.Enum):
+    DISPATCHED = "dispatched"
+    CALLER_COMING = "caller_coming"
+    """A job for the room started within the bound: its caller is still on its way."""
+    ROOM_GONE = "room_gone"
+    NO_DISPATCH = "no_dispatch"
+    """The room has no dispatch of the caller to copy: it was not made by the token service."""
+
+
+def _not_found(exc: api.TwirpError) -> bool:
+    return exc.code == api.TwirpErrorCode.NOT_FOUND
+
+
+class RoomControl:
+    """livekit-server's API for the rooms of training calls; one per process."""
+
+    def __init__(self, lkapi: api.LiveKitAPI, *, join_bound_s: float) -> None:
+        self._api = lkapi
+        self._join_bound_s = join_bound_s
+
+    async def redispatch(self, room: str) -> Redispatch:
+        """Dispatch the caller into `room` again, with the metadata of the room's original
+        dispatch (the token's), unless a job for it started within the join bound."""
+        try:
+            dispatches = await self._api.agent_dispatch.list_dispatch(room)
+        except api.TwirpError as exc:
+            if _not_found(exc):
+                return Redispatch.ROOM_GONE
+            raise
+        ours = [d for d in dispatches if d.agent_name == AGENT_NAME]
+        if not ours:
+            return Redispatch.NO_DISPATCH
+        recent_ns = (time.time() - self._join_bound_s) * 1e9
+        if any(job.state.started_at >= recent_ns for d in ours for job in d.state.jobs):
+            return Redispatch.CALLER_COMING
+        request = api.CreateAgentDispatchRequest(
+            agent_name=AGENT_NAME, room=room, metadata=ours[0].metadata
+        )
+        try:
+            await self._api.agent_dispatch.create_dispatch(request)
+        except api.TwirpError as exc:
+            if _not_found(exc):
+                return Redispatch.ROOM_GONE
+            raise
+        return Redispatch.DISPATCHED
+
+    async def set_notice(self, room: str, caller: CallerStatus | None) -> None:
+        """The room's metadata: a RoomNotice, or empty once the caller is back."""
+        metadata = (
+            msgspec.json.encode(RoomNotice(caller=caller)).decode() if caller is not None else ""
+        )
+        try:
+            await self._api.room.update_room_metadata(
+                api.UpdateRoomMetadataRequest(room=room, metadata=metadata)
+            )
+        except api.TwirpError as exc:
+            if not _not_found(exc):
+                raise
+
+
+def webhook_receiver(api_key: str, api_secret: str) -> api.WebhookReceiver:
+    """Verifies a webhook's signature: a JWT of the API key holding the body's SHA-256."""
+    return api.WebhookReceiver(api.TokenVerifier(api_key, api_secret))
