@@ -265,7 +265,7 @@ async def test_settled_turns_are_delivered_while_the_call_goes(
     token_service: TokenService, client: InternalApiClient, tmp_path: Path
 ) -> None:
     request, created, _, delivery = await delivering(
-        token_service, client, tmp_path, DeliveryOptions(policy=FAST, batch_size=2, interval=60)
+        token_service, client, tmp_path, DeliveryOptions(policy=FAST, interval=60)
     )
     recorder = TranscriptRecorder(created.attempt)
     loop = asyncio.create_task(delivery.run(recorder))
@@ -273,10 +273,11 @@ async def test_settled_turns_are_delivered_while_the_call_goes(
         roles: list[ChatRole] = ["user", "assistant", "user", "assistant"]
         for n, role in enumerate(roles, start=1):
             recorder.add(ChatMessage(role=role, content=[f"line {n}"], created_at=float(n)))
-        # settled: lines 1-2, older than min(newest user 3.0, newest assistant 4.0)
-        await until(lambda: delivery.delivered == 2)
+        # settled, each sent as it settles: lines 1-3, dated at or before min(newest user 3.0,
+        # newest assistant 4.0); line 4 is the unsettled tail
+        await until(lambda: delivery.delivered == 3)
         view = await session_view(token_service, request.user_id, created.session_id)
-        assert [t.content for t in view.turns] == ["line 1", "line 2"]
+        assert [t.content for t in view.turns] == ["line 1", "line 2", "line 3"]
         assert view.status != "completed"
     finally:
         loop.cancel()
