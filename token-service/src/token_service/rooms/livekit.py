@@ -18,6 +18,8 @@ class Redispatch(enum.Enum):
     CALLER_COMING = "caller_coming"
     """A job for the room started within the bound: its caller is still on its way."""
     ROOM_GONE = "room_gone"
+    NO_TRAINEE = "no_trainee"
+    """Nobody is waiting after all (the webhook of the trainee's leaving was lost)."""
     NO_DISPATCH = "no_dispatch"
     """The room has no dispatch of the caller to copy: it was not made by the token service."""
 
@@ -33,9 +35,24 @@ class RoomControl:
         self._api = lkapi
         self._join_bound_s = join_bound_s
 
+    async def trainee_present(self, room: str) -> bool:
+        """Whether a trainee is in the room now, as livekit-server sees it (webhooks can be lost:
+        livekit-server drops one it could not deliver for 30 s)."""
+        try:
+            participants = await self._api.room.list_participants(
+                api.ListParticipantsRequest(room=room)
+            )
+        except api.TwirpError as exc:
+            if _not_found(exc):
+                return False
+            raise
+        return any(p.kind == api.ParticipantInfo.Kind.STANDARD for p in participants.participants)
+
     async def redispatch(self, room: str) -> Redispatch:
         """Dispatch the caller into `room` again, with the metadata of the room's original
         dispatch (the token's), unless a job for it started within the join bound."""
+        if not await self.trainee_present(room):
+            return Redispatch.NO_TRAINEE
         try:
             dispatches = await self._api.agent_dispatch.list_dispatch(room)
         except api.TwirpError as exc:

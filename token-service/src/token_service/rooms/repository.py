@@ -52,14 +52,15 @@ async def trainee_joined(conn: Connection, room: str, sid: str, join_bound_s: fl
     )
 
 
-async def trainee_left(conn: Connection, room: str, sid: str) -> None:
-    """Only the trainee's current participant counts: a rejoin replaced an older one."""
+async def trainee_left(conn: Connection, room: str, sid: str | None) -> None:
+    """The trainee's participant `sid` left; only the current one counts (a rejoin replaced an
+    older one). `sid` None: no trainee is in the room, whichever the webhooks last named."""
     await conn.execute(
         """
         UPDATE call_rooms
            SET trainee_sid = NULL, waiting_since = NULL, next_dispatch_at = NULL,
                updated_at = now()
-         WHERE room_name = %(room)s AND trainee_sid = %(sid)s
+         WHERE room_name = %(room)s AND (%(sid)s::text IS NULL OR trainee_sid = %(sid)s)
         """,
         {"room": room, "sid": sid},
     )

@@ -82,9 +82,15 @@ class CallRooms:
         elif event.event in _LEFT and kind == _AGENT:
             async with self._pool.connection() as conn:
                 left = await repository.agent_left(conn, room, sid)
-            if left.lost:
-                logger.warning("caller lost with the trainee in the room", extra={"room": room})
-                await self._close(left.session_id, left.attempt, "agent_left", room)
+            if not left.lost:
+                return
+            if not await self._control.trainee_present(room):
+                # The trainee's leaving never reached us: a hang-up, not a lost caller.
+                async with self._pool.connection() as conn:
+                    await repository.trainee_left(conn, room, None)
+                return
+            logger.warning("caller lost with the trainee in the room", extra={"room": room})
+            await self._close(left.session_id, left.attempt, "agent_left", room)
 
     async def _close(
         self, session_id: UUID | None, attempt: int | None, reason: str, room: str
@@ -127,6 +133,9 @@ class CallRooms:
         )
         if outcome is Redispatch.DISPATCHED and due.dispatches == 1:
             await self._notify(due.room, CallerStatus.REDIALING)
+        elif outcome is Redispatch.NO_TRAINEE:
+            async with self._pool.connection() as conn:
+                await repository.trainee_left(conn, due.room, None)
         elif outcome is Redispatch.ROOM_GONE:
             async with self._pool.connection() as conn:
                 session_id, attempt = await repository.room_finished(conn, due.room)
