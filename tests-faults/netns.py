@@ -53,4 +53,4 @@ def reexec_in_namespace(pytest_args: Sequence[str]) -> None:
     argv = command([sys.executable, "-m", "pytest", *pytest_args])
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execvp(argv[0], argv)
+    os.execvp(argv[0], argv)  # noqa: S606 - argv is ours: unshare, sh and this pytest

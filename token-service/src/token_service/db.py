@@ -8,7 +8,10 @@ leaves the pool (`check_idle`), without a round trip on the healthy path: the se
 to a connection it closes, so a pooled connection with something to read is suspect and gets a
 real check; a dead one is replaced by a fresh one. A connection that dies while a request uses it
 (or that died without a word, on a network cut) is caught by `once_more_if_lost`: the request's
-work is run once more, on a fresh connection.
+work is run once more, on a fresh connection. While Postgres is down, the pool's attempts to
+reconnect give up after `db_reconnect_timeout_s` (psycopg's default keeps one attempt going for
+five minutes at doubling intervals, which would leave the first requests after Postgres returns
+waiting for its next try); a request then starts a new attempt at once.
 """
 
 import contextvars
@@ -77,6 +80,7 @@ def create_pool(settings: Settings) -> Pool:
         max_size=max(settings.db_pool_max, settings.db_pool_min, 1),
         kwargs={"autocommit": True},
         timeout=settings.db_pool_timeout_s,
+        reconnect_timeout=settings.db_reconnect_timeout_s,
         check=check_idle,
         open=False,
         name="token-service",

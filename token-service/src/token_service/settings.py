@@ -71,6 +71,7 @@ class Settings(RecordingSettings):
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
     """Where Prometheus' `/metrics` is served, apart from the public port; unset: nowhere."""
+    db_reconnect_timeout_s: float = Field(default=2.0, gt=0)
     livekit_api_url: str | None = None
     """Where the service reaches livekit-server's API (dispatch, room metadata); unset: LIVEKIT_URL."""
     caller_join_bound_s: float = Field(default=CALLER_JOIN_BOUND_S, gt=0)

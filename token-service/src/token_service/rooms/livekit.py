@@ -48,9 +48,10 @@ class RoomControl:
             raise
         return any(p.kind == api.ParticipantInfo.Kind.STANDARD for p in participants.participants)
 
-    async def redispatch(self, room: str) -> Redispatch:
-        """Dispatch the caller into `room` again, with the metadata of the room's original
-        dispatch (the token's), unless a job for it started within the join bound."""
+    async def original_dispatch(self, room: str) -> str | Redispatch:
+        """The metadata to dispatch the caller into `room` with again (that of the room's
+        original dispatch, the token's), or why not to: nobody waits, the room is gone, it has
+        no dispatch of ours, or a job for it started within the join bound."""
         if not await self.trainee_present(room):
             return Redispatch.NO_TRAINEE
         try:
@@ -65,8 +66,11 @@ class RoomControl:
         recent_ns = (time.time() - self._join_bound_s) * 1e9
         if any(job.state.started_at >= recent_ns for d in ours for job in d.state.jobs):
             return Redispatch.CALLER_COMING
+        return ours[0].metadata
+
+    async def dispatch(self, room: str, metadata: str) -> Redispatch:
         request = api.CreateAgentDispatchRequest(
-            agent_name=AGENT_NAME, room=room, metadata=ours[0].metadata
+            agent_name=AGENT_NAME, room=room, metadata=metadata
         )
         try:
             await self._api.agent_dispatch.create_dispatch(request)

@@ -126,14 +126,19 @@ class CallRooms:
             await self._notify(name, CallerStatus.UNAVAILABLE)
 
     async def _redispatch(self, due: repository.DueRoom) -> None:
-        outcome = await self._control.redispatch(due.room)
+        planned = await self._control.original_dispatch(due.room)
+        if isinstance(planned, str):
+            if due.dispatches == 1:
+                # Before the dispatch: the caller it brings clears the notice when it joins.
+                await self._notify(due.room, CallerStatus.REDIALING)
+            outcome = await self._control.dispatch(due.room, planned)
+        else:
+            outcome = planned
         logger.warning(
             "trainee without a caller: dispatch",
             extra={"room": due.room, "try": due.dispatches, "outcome": outcome.value},
         )
-        if outcome is Redispatch.DISPATCHED and due.dispatches == 1:
-            await self._notify(due.room, CallerStatus.REDIALING)
-        elif outcome is Redispatch.NO_TRAINEE:
+        if outcome is Redispatch.NO_TRAINEE:
             async with self._pool.connection() as conn:
                 await repository.trainee_left(conn, due.room, None)
         elif outcome is Redispatch.ROOM_GONE:
@@ -142,9 +147,10 @@ class CallRooms:
             await self._close(session_id, attempt, "room_finished", due.room)
 
     async def _notify(self, room: str, caller: CallerStatus) -> None:
-        await self._control.set_notice(room, caller)
+        # The row first: a caller joining from now on finds a notice to clear.
         async with self._pool.connection() as conn:
             await repository.set_notice(conn, room, caller.value)
+        await self._control.set_notice(room, caller)
 
 
 async def run_sweeper(rooms: CallRooms, interval_s: float) -> None:

@@ -1,0 +1,135 @@
+"""What the fault tests share: what the model heard and said, compared with what was stored."""
+
+# Deadlines are these waits' contract (the failure says what never came).
+# ruff: noqa: ASYNC109
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+import msgspec
+import psycopg
+from e2e_support import roles_and_text
+
+from devstack.stack import Stack
+from devstack.trainee import ATTR_AGENT_STATE, Trainee
+from training_contracts import ATTR_SESSION_ID, RoomNotice, TurnView
+
+T = TypeVar("T")
+
+
+def heard_and_said(connection: dict[str, Any]) -> list[tuple[str, str]]:
+    """The conversation as the model holds it (the stub's items): (role, text), in order."""
+    return [
+        (item["role"], item["text"])
+        for item in connection["items"]
+        if item.get("type") == "message"
+        and item.get("role") in ("user", "assistant")
+        and item.get("text")
+    ]
+
+
+async def connections_since(
+    stack: Stack, since_wall: float, count: int, timeout: float = 20.0
+) -> list[dict[str, Any]]:
+    """The first `count` Realtime connections the stub accepted since `since_wall`
+    (time.time()), once each has its instructions, in the order they connected."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = await asyncio.to_thread(stack.stub_state)
+        fresh = [c for c in state["connections"] if c["connected_at"] >= since_wall]
+        if len(fresh) >= count and all(c["instructions"] for c in fresh[:count]):
+            return fresh[:count]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{len(fresh)} of {count} Realtime connections since {since_wall}")
+        await asyncio.sleep(0.1)
+
+
+async def model_conversation(stack: Stack, connection_id: str) -> list[tuple[str, str]]:
+    state = await asyncio.to_thread(stack.stub_state)
+    [connection] = [c for c in state["connections"] if c["id"] == connection_id]
+    return heard_and_said(connection)
+
+
+def assert_stored_as_heard(
+    turns: Sequence[TurnView], heard: Sequence[tuple[str, str]], *, lost_tail: int = 0
+) -> None:
+    """The stored turns are what the model heard and said, in order, each once, except for the
+    last `lost_tail` turns (the unsettled tail of a call whose worker died)."""
+    stored = roles_and_text(turns)
+    assert len(set(stored)) == len(stored), f"a turn stored twice: {stored}"
+    assert [t.turn_order for t in turns] == list(range(1, len(turns) + 1)), stored
+    assert stored == list(heard[: len(heard) - lost_tail]), (stored, heard)
+
+
+def stored_rows(stack: Stack, session_id: str, attempt: int) -> int:
+    """Rows in Postgres for the attempt: the API shows each stored turn once, so does the table."""
+    with psycopg.connect(stack.database_url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM transcript_turns WHERE session_id = %s AND attempt = %s",
+            (session_id, attempt),
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _notice(metadata: str) -> RoomNotice | None:
+    return msgspec.json.decode(metadata, type=RoomNotice) if metadata else None
+
+
+def room_notice(trainee: Trainee) -> RoomNotice | None:
+    """What the token service tells the page about its caller now (training_contracts.rooms)."""
+    return _notice(trainee.room.metadata)
+
+
+def watch_notices(trainee: Trainee) -> list[RoomNotice | None]:
+    """Every notice the page is told from now on, in order (None: the notice was cleared)."""
+    seen: list[RoomNotice | None] = []
+
+    def changed(_old: str, new: str) -> None:
+        seen.append(_notice(new))
+
+    trainee.room.on("room_metadata_changed", changed)
+    return seen
+
+
+async def until(
+    what: str, probe: Callable[[], Awaitable[T | None]], timeout: float, poll: float = 0.1
+) -> T:
+    """Poll `probe` until it returns something; AssertionError naming `what` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await probe()
+        if value is not None:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {what} within {timeout:.0f} s")
+        await asyncio.sleep(poll)
+
+
+async def new_caller(trainee: Trainee, previous_identity: str, timeout: float) -> str:
+    """A caller other than `previous_identity` joined, published `session.id` and listens:
+    returns the session id. (The trainee's own view merges every caller's attributes.)"""
+
+    async def arrived() -> str | None:
+        for participant in trainee.room.remote_participants.values():
+            attributes = participant.attributes
+            if (
+                participant.identity != previous_identity
+                and attributes.get(ATTR_SESSION_ID)
+                and attributes.get(ATTR_AGENT_STATE) == "listening"
+            ):
+                return attributes[ATTR_SESSION_ID]
+        return None
+
+    return await until("new caller listening with session.id", arrived, timeout)
+
+
+def worker_holding(stack: Stack, room: str) -> str:
+    """The name of the worker whose job runs the call in `room` (its log names the room)."""
+    holders = [name for name, w in stack.workers.items() if room in w.process.log_text()]
+    assert len(holders) == 1, f"workers naming {room}: {holders}"
+    return holders[0]
