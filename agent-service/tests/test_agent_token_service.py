@@ -24,7 +24,7 @@ from agent_service.api_client import (
 from agent_service.call_setup import CallSetupError, prepare_call
 from agent_service.delivery import DeliveryOptions, TranscriptDelivery
 from agent_service.options import CallOptions
-from agent_service.redelivery import redeliver_spool
+from agent_service.redelivery import SpoolRedeliverer, redeliver_spool
 from agent_service.spool import Spool
 from agent_service.transcript import TranscriptRecorder
 from devstack.ports import free_port
@@ -375,6 +375,53 @@ async def test_undeliverable_turns_are_spooled_and_redelivered_once_the_service_
     view = await session_view(token_service, request.user_id, created.session_id)
     assert [t.content for t in view.turns] == [t.content for t in all_turns]
     assert view.status == "completed"
+
+
+async def test_the_spool_goes_out_as_soon_as_the_service_answers_again(
+    postgres: PostgresServer,
+    token_service: TokenService,
+    client: InternalApiClient,
+    tmp_path: Path,
+) -> None:
+    """The redeliverer finds a spooled transcript by itself, finds the service down, and probes
+    its readiness until it answers: the transcript is stored a probe step after that, not at
+    the next round of a long interval."""
+    request = free_practice(token_service, 1)
+    created = await client.create_session(request, FAST)
+    port = free_port()
+    down = InternalApiClient(f"http://127.0.0.1:{port}", token_service.internal_key)
+    spool = Spool(tmp_path / "spool")
+    all_turns = turns(4, attempt=created.attempt)
+    delivery = TranscriptDelivery(down, spool, created.session_id, created.attempt, FAST_DELIVERY)
+    try:
+        assert not await delivery.finish(all_turns, within=5.0)
+        assert not await down.ready(1.0)
+    finally:
+        await down.aclose()
+    redeliverer = SpoolRedeliverer(
+        spool,
+        lambda: InternalApiClient(f"http://127.0.0.1:{port}", token_service.internal_key),
+        poll_interval=0.1,
+        probe_first=0.1,
+        probe_max=0.5,
+    )
+    redeliverer.start()
+    try:
+        await asyncio.sleep(2.0)  # a pass failed; it is probing
+        assert list(spool.directory.glob("*.json*"))  # kept (claimed while a pass runs)
+        async with token_service_on(postgres, port):
+            ready = time.monotonic()
+            while (
+                view := await session_view(token_service, request.user_id, created.session_id)
+            ).status != "completed":
+                assert time.monotonic() - ready < 5.0, "spooled transcript not redelivered"
+                await asyncio.sleep(0.05)
+            delivered_after = time.monotonic() - ready
+    finally:
+        await redeliverer.aclose()
+    assert delivered_after < 0.5 + 1.0  # the longest probe step, and one pass
+    assert [t.content for t in view.turns] == [t.content for t in all_turns]
+    assert spool.pending() == []
 
 
 async def test_session_creation_survives_a_service_that_comes_up_late(

@@ -64,6 +64,7 @@ async def open_services(settings: Settings, metrics: ServiceMetrics) -> AsyncIte
             join_bound_s=settings.caller_join_bound_s,
             tries=settings.redispatch_tries,
             backoff_s=settings.redispatch_backoff_s,
+            backoff_max_s=settings.redispatch_backoff_max_s,
         ),
     )
     sweeper = (

@@ -76,9 +76,11 @@ class Settings(RecordingSettings):
     """Where the service reaches livekit-server's API (dispatch, room metadata); unset: LIVEKIT_URL."""
     caller_join_bound_s: float = Field(default=CALLER_JOIN_BOUND_S, gt=0)
     """A trainee without a caller this long gets the caller dispatched again (rooms/)."""
-    redispatch_tries: int = Field(default=5, ge=0)
+    redispatch_tries: int = Field(default=8, ge=0)
+    """Dispatches per wait at most: with the backoffs below, about a minute after the bound."""
     redispatch_backoff_s: float = Field(default=4.0, gt=0)
-    """Between the first two dispatches of one wait; doubles after each."""
+    """Between the first two dispatches of one wait; doubles after each, up to the maximum."""
+    redispatch_backoff_max_s: float = Field(default=8.0, gt=0)
     room_sweep_interval_s: float = Field(default=1.0, ge=0)
     """How often each process looks for rooms whose trainee waits; 0: never (tests sweep by hand)."""
 

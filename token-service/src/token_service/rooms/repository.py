@@ -159,16 +159,17 @@ class DueRoom:
 
 
 async def claim_due(
-    conn: Connection, *, tries: int, backoff_s: float, limit: int = 10
+    conn: Connection, *, tries: int, backoff_s: float, backoff_max_s: float, limit: int = 10
 ) -> list[DueRoom]:
     """Rooms whose trainee has waited past their due time, with a try left: each gets its try
-    counted and its next due time set (`backoff_s`, doubling per try) in the same statement."""
+    counted and its next due time set (`backoff_s`, doubling per try up to `backoff_max_s`) in
+    the same statement."""
     cur = await conn.execute(
         """
         UPDATE call_rooms AS r
            SET dispatches = r.dispatches + 1,
-               next_dispatch_at = now()
-                   + make_interval(secs => %(backoff)s * power(2, r.dispatches)),
+               next_dispatch_at = now() + make_interval(
+                   secs => least(%(backoff)s * power(2, r.dispatches), %(backoff_max)s)),
                updated_at = now()
          WHERE r.room_name IN (
                SELECT room_name FROM call_rooms
@@ -179,7 +180,7 @@ async def claim_due(
                 FOR UPDATE SKIP LOCKED)
         RETURNING r.room_name, r.dispatches
         """,
-        {"tries": tries, "backoff": backoff_s, "limit": limit},
+        {"tries": tries, "backoff": backoff_s, "backoff_max": backoff_max_s, "limit": limit},
     )
     return [DueRoom(room, dispatches) for room, dispatches in await cur.fetchall()]
 

@@ -4,7 +4,8 @@ Postgres (repository.py), and the sweep that acts on it.
 - A trainee in a room without a caller for `join_bound_s` (no worker could take the job, e.g.
   during a deploy) gets the caller dispatched again; so does a trainee whose caller left while
   they were still there (its worker was lost), at once. At most `tries` dispatches per wait,
-  `backoff_s` apart and doubling; then the room's metadata says `unavailable`. While one is
+  `backoff_s` apart, doubling up to `backoff_max_s` (a worker that registers meanwhile gets the
+  trainee within that); then the room's metadata says `unavailable`. While one is
   being dispatched it says `redialing`; a caller joining clears it.
 - The caller leaving a room its trainee is still in, or the room finishing, closes the room's
   session attempt with the turns stored so far, marked cut short, unless the agent's final
@@ -43,7 +44,8 @@ class RoomPolicy:
     tries: int
     """Dispatches per wait, at most."""
     backoff_s: float
-    """Between the first two tries; doubles after each."""
+    """Between the first two tries; doubles after each, up to `backoff_max_s`."""
+    backoff_max_s: float
 
 
 class CallRooms:
@@ -117,7 +119,12 @@ class CallRooms:
         and tell the rooms whose last try ran out that no caller is coming."""
         policy = self._policy
         async with self._pool.connection() as conn:
-            due = await repository.claim_due(conn, tries=policy.tries, backoff_s=policy.backoff_s)
+            due = await repository.claim_due(
+                conn,
+                tries=policy.tries,
+                backoff_s=policy.backoff_s,
+                backoff_max_s=policy.backoff_max_s,
+            )
             given_up = await repository.claim_given_up(conn, tries=policy.tries)
         for room in due:
             await self._redispatch(room)
