@@ -8,15 +8,23 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import msgspec
 import psycopg
-from e2e_support import roles_and_text
+from e2e_support import (
+    TRANSCRIPT_TIMEOUT_S,
+    FrontendApi,
+    record_latency,
+    roles_and_text,
+    start_call,
+    turns_of,
+)
 
 from devstack.stack import Stack
 from devstack.trainee import ATTR_AGENT_STATE, Trainee
-from training_contracts import ATTR_SESSION_ID, RoomNotice, TurnView
+from training_contracts import ATTR_SESSION_ID, Evaluation, RoomNotice, SessionView, TurnView
 
 T = TypeVar("T")
 
@@ -133,3 +141,82 @@ def worker_holding(stack: Stack, room: str) -> str:
     holders = [name for name, w in stack.workers.items() if room in w.process.log_text()]
     assert len(holders) == 1, f"workers naming {room}: {holders}"
     return holders[0]
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call under test: the trainee, its session attempt and the model's connection."""
+
+    test: str
+    trainee: Trainee
+    user_id: str
+    session_id: str
+    attempt: int
+    connection_id: str
+
+
+async def begin_call(
+    stack: Stack,
+    frontend: FrontendApi,
+    user: dict[str, Any],
+    test: str,
+    *,
+    assignment: bool = False,
+    name: str = "trainee",
+) -> Call:
+    """Join as the frontend does, wait for `session.id` and the caller listening."""
+    since = time.time()
+    trainee, session_id = await start_call(
+        stack.token_service_url,
+        user["userId"],
+        test,
+        assignment_id=user["assignmentId"] if assignment else None,
+        name=name,
+    )
+    try:
+        [connection] = await connections_since(stack, since, 1)
+        attempt = (await frontend.get_session(user["userId"], session_id)).attempt
+    except BaseException:
+        await trainee.leave()
+        raise
+    return Call(test, trainee, user["userId"], session_id, attempt, connection["id"])
+
+
+async def assert_call_stored(
+    stack: Stack,
+    frontend: FrontendApi,
+    call: Call,
+    *,
+    since: float,
+    said: int,
+    what: str,
+    timeout: float = TRANSCRIPT_TIMEOUT_S,
+    lost_tail: int = 0,
+) -> SessionView:
+    """Wait until the call's attempt is closed (`what`: since when, recorded as a latency), then
+    `assert_attempt_stored`."""
+    session, after = await frontend.wait_for_transcript(
+        call.user_id, call.session_id, attempt=call.attempt, since=since, timeout=timeout
+    )
+    record_latency(call.test, what, after)
+    await assert_attempt_stored(stack, call, session, said=said, lost_tail=lost_tail)
+    return session
+
+
+async def assert_attempt_stored(
+    stack: Stack, call: Call, session: SessionView, *, said: int, lost_tail: int = 0
+) -> None:
+    """The model heard and said `said` turns in the call; they are stored once in its attempt,
+    except the `lost_tail`."""
+    heard = await model_conversation(stack, call.connection_id)
+    assert len(heard) == said, heard
+    assert_stored_as_heard(turns_of(session, call.attempt), heard, lost_tail=lost_tail)
+    assert stored_rows(stack, call.session_id, call.attempt) == said - lost_tail
+
+
+async def evaluated(frontend: FrontendApi, call: Call, *, since: float, what: str) -> Evaluation:
+    """The frontend's evaluation loop for the call's session; records `what` since `since`."""
+    evaluation, _, answered = await frontend.evaluation_with_retry(call.user_id, call.session_id)
+    record_latency(call.test, what, answered - since)
+    assert evaluation.attempt == call.attempt
+    return evaluation

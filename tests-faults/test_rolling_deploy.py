@@ -7,21 +7,13 @@ import asyncio
 import time
 
 import pytest
-from e2e_support import (
-    JOIN_TIMEOUT_S,
-    TRAINEE_LINES,
-    FrontendApi,
-    exchange,
-    record_latency,
-    start_call,
-    turns_of,
-)
+from e2e_support import JOIN_TIMEOUT_S, TRAINEE_LINES, FrontendApi, exchange, record_latency
 from faults_support import (
-    assert_stored_as_heard,
+    Call,
+    assert_call_stored,
+    begin_call,
     connections_since,
-    model_conversation,
     room_notice,
-    stored_rows,
     watch_notices,
 )
 
@@ -31,9 +23,9 @@ from training_contracts import CallerStatus, RoomNotice
 
 pytestmark = pytest.mark.timeout(120)
 
-GAP_CALLER_WITHIN_S = 45.0
-"""Join in the gap -> `session.id`: the join bound, then dispatches 4 s apart, doubling, while
-the new worker starts (its start-up is most of it)."""
+GAP_CALLER_WITHIN_S = 60.0
+"""Join in the gap -> `session.id`: the new worker's start-up (most of it on a loaded machine),
+then at most one re-dispatch step (8 s)."""
 
 
 async def test_a_trainee_joining_in_the_gap_gets_the_new_worker(
@@ -41,26 +33,21 @@ async def test_a_trainee_joining_in_the_gap_gets_the_new_worker(
 ) -> None:
     test = "rolling deploy"
     first_user, gap_user = healthy.demo["users"][0], healthy.demo["users"][1]
-    since = time.time()
-    running, running_session = await start_call(
-        healthy.token_service_url, first_user["userId"], test, name="running"
-    )
+    running = await begin_call(healthy, frontend, first_user, test, name="running")
     [old_name] = healthy.workers
     old = healthy.workers[old_name]
     gap: Trainee | None = None
     try:
-        [running_connection] = await connections_since(healthy, since, 1)
-        await exchange(running, TRAINEE_LINES[:1])
+        await exchange(running.trainee, TRAINEE_LINES[:1])
         old.drain()
         await old.process.await_line("draining worker", 10.0)
         gap = await Trainee.join(healthy.token_service_url, gap_user["userId"], name="gap")
-        gap_joined = time.monotonic()
+        gap_joined, gap_since = time.monotonic(), time.time()
         notices = watch_notices(gap)
-        gap_since = time.time()
         # The deploy's new worker comes up while both calls wait.
         starting = asyncio.create_task(asyncio.to_thread(healthy.start_agent, "agent-new"))
-        await exchange(running, TRAINEE_LINES[1:2])
-        hung_up = await running.leave()
+        await exchange(running.trainee, TRAINEE_LINES[1:2])
+        hung_up = await running.trainee.leave()
         exit_code = await asyncio.to_thread(old.process.popen.wait, 30)
         record_latency(test, "running call's hang-up->old worker exits", time.monotonic() - hung_up)
         assert exit_code == 0
@@ -77,20 +64,18 @@ async def test_a_trainee_joining_in_the_gap_gets_the_new_worker(
         assert notices == [RoomNotice(caller=CallerStatus.REDIALING), None]
         assert room_notice(gap) is None
     finally:
-        await running.leave()
+        await running.trainee.leave()
         if gap is not None:
             await gap.leave()
 
-    for user, session_id, connection in (
-        (first_user, running_session, running_connection),
-        (gap_user, gap_session, gap_connection),
-    ):
-        attempt = (await frontend.get_session(user["userId"], session_id)).attempt
-        session, _ = await frontend.wait_for_transcript(
-            user["userId"], session_id, attempt=attempt, since=time.monotonic()
-        )
-        heard = await model_conversation(healthy, connection["id"])
-        assert_stored_as_heard(turns_of(session, attempt), heard)
-        assert stored_rows(healthy, session_id, attempt) == len(heard)
-        assert not session.cut_short
-    assert len(await model_conversation(healthy, running_connection["id"])) == 4
+    now = time.monotonic()
+    session = await assert_call_stored(
+        healthy, frontend, running, since=now, said=4, what="running call stored after"
+    )
+    assert not session.cut_short
+    attempt = (await frontend.get_session(gap_user["userId"], gap_session)).attempt
+    gap_call = Call(test, gap, gap_user["userId"], gap_session, attempt, gap_connection["id"])
+    session = await assert_call_stored(
+        healthy, frontend, gap_call, since=now, said=2, what="gap call stored after"
+    )
+    assert not session.cut_short
