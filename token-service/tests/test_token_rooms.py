@@ -15,20 +15,26 @@ from livekit.protocol.webhook import WebhookEvent
 from token_test_helpers import Client, Rows, as_user, assert_error, internal
 
 from token_service.rooms import repository
-from training_contracts import LIVEKIT_WEBHOOK_PATH
+from training_contracts import ATTR_ERROR, LIVEKIT_WEBHOOK_PATH
 
 TRAINEE = ParticipantInfo.Kind.STANDARD
 AGENT = ParticipantInfo.Kind.AGENT
 
 
-def event(name: str, room: str, sid: str = "", kind: int = TRAINEE) -> str:
-    return MessageToJson(
-        WebhookEvent(
-            event=name,
-            room=Room(name=room),
-            participant=ParticipantInfo(sid=sid, identity=sid, kind=kind),  # type: ignore[arg-type]
-        )
+def event(
+    name: str,
+    room: str,
+    sid: str = "",
+    kind: int = TRAINEE,
+    attributes: dict[str, str] | None = None,
+) -> str:
+    participant = ParticipantInfo(
+        sid=sid,
+        identity=sid,
+        kind=kind,  # type: ignore[arg-type]
+        attributes=attributes or {},
     )
+    return MessageToJson(WebhookEvent(event=name, room=Room(name=room), participant=participant))
 
 
 def signed(body: str, secret: str = "secret") -> dict[str, str]:  # noqa: S107 - the dev secret
@@ -239,3 +245,16 @@ async def test_the_next_try_backs_off_doubling_up_to_the_maximum(fresh_database_
             assert row is not None
             waits.append(round(float(row[0])))
     assert waits == [4, 8, 10]
+
+
+async def test_a_caller_that_published_an_error_is_not_replaced(client: Client, rows: Rows) -> None:
+    room = room_name()
+    await webhook(client, event("participant_joined", room, "PA_t"))
+    await webhook(client, event("participant_joined", room, "PA_a", AGENT))
+    refused = {ATTR_ERROR: "invalid_metadata"}
+    response = await webhook(client, event("participant_left", room, "PA_a", AGENT, refused))
+    assert response.status_code == 204, response.text
+    left = await room_row(rows, room)
+    assert left["agent"] is None
+    assert left["trainee"] == "PA_t"
+    assert not left["due"]

@@ -6,13 +6,12 @@ is missing; the frontend reads `room.metadata` on connect and on `room_metadata_
 
 What the page shows:
 
-- Joined, no agent participant yet: "Connecting you to a caller…". A caller normally joins
-  within a second. When none has joined CALLER_JOIN_BOUND_S after the trainee did (no worker
+- Joined, no agent participant yet: "Connecting you to a caller…". When none has joined CALLER_JOIN_BOUND_S after the trainee did (no worker
   could take the job, e.g. during a deploy), the token service dispatches the caller again, a
   bounded number of times, and the room metadata says `{"caller":"redialing"}`: keep showing
   "Connecting you to a caller…".
 - The agent participant publishes `session.id`: the call runs. `error` instead: see
-  attributes.py.
+  attributes.py; that caller leaves by itself and none is dispatched in its place.
 - The agent participant disconnects while the trainee is still in the room: its worker was
   lost. The token service closes that attempt with the turns stored so far (SessionView and
   Evaluation say `cutShort: true`) and dispatches a new caller; the metadata says `redialing`.

@@ -93,20 +93,22 @@ class AgentLeft:
     attempt: int | None
 
 
-async def agent_left(conn: Connection, room: str, sid: str) -> AgentLeft:
-    """The current caller left. With the trainee still there, a dispatch is due at once."""
+async def agent_left(conn: Connection, room: str, sid: str, *, replace: bool) -> AgentLeft:
+    """The current caller left. With the trainee still there and `replace`, a dispatch is due at
+    once (without `replace` the caller ended the call itself, having told the trainee why)."""
     cur = await conn.execute(
         """
         UPDATE call_rooms
            SET agent_sid = NULL,
-               waiting_since = CASE WHEN trainee_sid IS NOT NULL THEN now() END,
-               next_dispatch_at = CASE WHEN trainee_sid IS NOT NULL AND finished_at IS NULL
+               waiting_since = CASE WHEN %(replace)s AND trainee_sid IS NOT NULL THEN now() END,
+               next_dispatch_at = CASE WHEN %(replace)s AND trainee_sid IS NOT NULL
+                                            AND finished_at IS NULL
                                        THEN now() END,
                updated_at = now()
          WHERE room_name = %(room)s AND agent_sid = %(sid)s
-        RETURNING trainee_sid IS NOT NULL, session_id, attempt
+        RETURNING %(replace)s AND trainee_sid IS NOT NULL, session_id, attempt
         """,
-        {"room": room, "sid": sid},
+        {"room": room, "sid": sid, "replace": replace},
     )
     row = await cur.fetchone()
     if row is None:

@@ -24,7 +24,7 @@ import psycopg
 from livekit.protocol.models import ParticipantInfo
 from livekit.protocol.webhook import WebhookEvent
 
-from training_contracts import ROOM_NAME_PREFIX, CallerStatus
+from training_contracts import ATTR_ERROR, ROOM_NAME_PREFIX, CallerStatus
 
 from ..db import Pool
 from . import repository
@@ -82,8 +82,10 @@ class CallRooms:
             async with self._pool.connection() as conn:
                 await repository.trainee_left(conn, room, sid)
         elif event.event in _LEFT and kind == _AGENT:
+            # A caller that published `error` ended the call itself and told the page why.
+            replace = not event.participant.attributes.get(ATTR_ERROR)
             async with self._pool.connection() as conn:
-                left = await repository.agent_left(conn, room, sid)
+                left = await repository.agent_left(conn, room, sid, replace=replace)
             if not left.lost:
                 return
             if not await self._control.trainee_present(room):
