@@ -21,6 +21,7 @@ from e2e_support import (
     start_call,
     turns_of,
 )
+from livekit import rtc
 
 from devstack.stack import Stack
 from devstack.trainee import ATTR_AGENT_STATE, Trainee
@@ -134,6 +135,15 @@ async def new_caller(trainee: Trainee, previous_identity: str, timeout: float) -
         return None
 
     return await until("new caller listening with session.id", arrived, timeout)
+
+
+def callers_in_room(trainee: Trainee) -> int:
+    """Agent participants in the trainee's room: more than one would be two callers at once."""
+    return sum(
+        1
+        for participant in trainee.room.remote_participants.values()
+        if participant.kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT
+    )
 
 
 def worker_holding(stack: Stack, room: str) -> str:

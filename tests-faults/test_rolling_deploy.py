@@ -12,6 +12,7 @@ from faults_support import (
     Call,
     assert_call_stored,
     begin_call,
+    callers_in_room,
     connections_since,
     room_notice,
     watch_notices,
@@ -60,6 +61,7 @@ async def test_a_trainee_joining_in_the_gap_gets_the_new_worker(
         await gap.wait_until_listening(JOIN_TIMEOUT_S)
         [gap_connection] = await connections_since(healthy, gap_since, 1)
         await exchange(gap, TRAINEE_LINES[:1])
+        assert callers_in_room(gap) == 1
         # The page was told a caller is on its way, and the notice went once the caller came.
         assert notices == [RoomNotice(caller=CallerStatus.REDIALING), None]
         assert room_notice(gap) is None

@@ -16,6 +16,7 @@ from faults_support import (
     assert_attempt_stored,
     assert_call_stored,
     begin_call,
+    callers_in_room,
     connections_since,
     evaluated,
     new_caller,
@@ -95,6 +96,7 @@ async def test_worker_killed_with_a_standby(healthy: Stack, frontend: FrontendAp
     call = await begin_call(healthy, frontend, healthy.demo["users"][0], test, assignment=True)
     try:
         await exchange(call.trainee, TRAINEE_LINES[:2])
+        assert callers_in_room(call.trainee) == 1
         await standby
         old_caller = call.trainee.agent_identity
         assert old_caller is not None
@@ -103,6 +105,7 @@ async def test_worker_killed_with_a_standby(healthy: Stack, frontend: FrontendAp
         new_session = await new_caller(call.trainee, old_caller, JOIN_TIMEOUT_S)
         record_latency(test, "caller gone->new caller's session.id", time.monotonic() - gone)
         assert new_session == call.session_id  # the assignment's session, its next attempt
+        assert callers_in_room(call.trainee) == 1
         [new_connection] = await connections_since(healthy, after_kill, 1)
         await exchange(call.trainee, TRAINEE_LINES[:1])
     finally:

@@ -59,7 +59,7 @@ async def open_services(settings: Settings, metrics: ServiceMetrics) -> AsyncIte
     )
     call_rooms = CallRooms(
         pool,
-        RoomControl(lkapi, join_bound_s=settings.caller_join_bound_s),
+        RoomControl(lkapi),
         RoomPolicy(
             join_bound_s=settings.caller_join_bound_s,
             tries=settings.redispatch_tries,

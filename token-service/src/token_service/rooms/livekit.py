@@ -16,7 +16,8 @@ logger = logging.getLogger("token_service.rooms")
 class Redispatch(enum.Enum):
     DISPATCHED = "dispatched"
     CALLER_COMING = "caller_coming"
-    """A job for the room started within the bound: its caller is still on its way."""
+    """A worker took a job for the room since the trainee started waiting, within
+    ACCEPTED_JOB_BOUND_S: its caller is on its way (a busy worker's job process may be slow)."""
     ROOM_GONE = "room_gone"
     NO_TRAINEE = "no_trainee"
     """Nobody is waiting after all (the webhook of the trainee's leaving was lost)."""
@@ -28,12 +29,16 @@ def _not_found(exc: api.TwirpError) -> bool:
     return exc.code == api.TwirpErrorCode.NOT_FOUND
 
 
+ACCEPTED_JOB_BOUND_S = 30.0
+"""How long a job a worker accepted may take to bring its caller into the room before another
+is dispatched: two callers in one room would be worse than a late one."""
+
+
 class RoomControl:
     """livekit-server's API for the rooms of training calls; one per process."""
 
-    def __init__(self, lkapi: api.LiveKitAPI, *, join_bound_s: float) -> None:
+    def __init__(self, lkapi: api.LiveKitAPI) -> None:
         self._api = lkapi
-        self._join_bound_s = join_bound_s
 
     async def trainee_present(self, room: str) -> bool:
         """Whether a trainee is in the room now, as livekit-server sees it (webhooks can be lost:
@@ -48,10 +53,11 @@ class RoomControl:
             raise
         return any(p.kind == api.ParticipantInfo.Kind.STANDARD for p in participants.participants)
 
-    async def original_dispatch(self, room: str) -> str | Redispatch:
+    async def original_dispatch(self, room: str, jobs_since: float) -> str | Redispatch:
         """The metadata to dispatch the caller into `room` with again (that of the room's
         original dispatch, the token's), or why not to: nobody waits, the room is gone, it has
-        no dispatch of ours, or a job for it started within the join bound."""
+        no dispatch of ours, or a worker took a job for it since `jobs_since` (epoch seconds),
+        less than ACCEPTED_JOB_BOUND_S ago."""
         if not await self.trainee_present(room):
             return Redispatch.NO_TRAINEE
         try:
@@ -63,8 +69,8 @@ class RoomControl:
         ours = [d for d in dispatches if d.agent_name == AGENT_NAME]
         if not ours:
             return Redispatch.NO_DISPATCH
-        recent_ns = (time.time() - self._join_bound_s) * 1e9
-        if any(job.state.started_at >= recent_ns for d in ours for job in d.state.jobs):
+        since_ns = max(jobs_since, time.time() - ACCEPTED_JOB_BOUND_S) * 1e9
+        if any(job.state.started_at >= since_ns for d in ours for job in d.state.jobs):
             return Redispatch.CALLER_COMING
         return ours[0].metadata
 

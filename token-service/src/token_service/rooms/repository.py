@@ -7,6 +7,7 @@ statement, so one process at a time dispatches for a room.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from ..db import Connection
@@ -158,6 +159,9 @@ class DueRoom:
     room: str
     dispatches: int
     """Dispatches made for this wait, this one included."""
+    waiting_since: datetime
+    agent_seen: bool
+    """A caller was in the room before (it was lost), as opposed to none ever coming."""
 
 
 async def claim_due(
@@ -177,14 +181,15 @@ async def claim_due(
                SELECT room_name FROM call_rooms
                 WHERE next_dispatch_at <= now() AND dispatches < %(tries)s
                   AND trainee_sid IS NOT NULL AND agent_sid IS NULL AND finished_at IS NULL
+                  AND waiting_since IS NOT NULL
                 ORDER BY next_dispatch_at
                 LIMIT %(limit)s
                 FOR UPDATE SKIP LOCKED)
-        RETURNING r.room_name, r.dispatches
+        RETURNING r.room_name, r.dispatches, r.waiting_since, r.agent_seen
         """,
         {"tries": tries, "backoff": backoff_s, "backoff_max": backoff_max_s, "limit": limit},
     )
-    return [DueRoom(room, dispatches) for room, dispatches in await cur.fetchall()]
+    return [DueRoom(*row) for row in await cur.fetchall()]
 
 
 async def claim_given_up(conn: Connection, *, tries: int, limit: int = 10) -> list[str]:

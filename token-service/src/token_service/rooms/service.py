@@ -93,7 +93,7 @@ class CallRooms:
                 async with self._pool.connection() as conn:
                     await repository.trainee_left(conn, room, None)
                 return
-            logger.warning("caller lost with the trainee in the room", extra={"room": room})
+            logger.warning("caller lost with the trainee in room %s", room)
             await self._close(left.session_id, left.attempt, "agent_left", room)
 
     async def _close(
@@ -105,13 +105,11 @@ class CallRooms:
             closed = await repository.close_cut_short(conn, session_id, attempt, reason)
         if closed:
             logger.warning(
-                "attempt closed cut short",
-                extra={
-                    "room": room,
-                    "session_id": str(session_id),
-                    "attempt": attempt,
-                    "reason": reason,
-                },
+                "attempt %d of session %s (room %s) closed cut short: %s",
+                attempt,
+                session_id,
+                room,
+                reason,
             )
 
     # -- the sweep -------------------------------------------------------------------------------
@@ -131,11 +129,14 @@ class CallRooms:
         for room in due:
             await self._redispatch(room)
         for name in given_up:
-            logger.error("no caller came to the room; gave up", extra={"room": name})
+            logger.error("no caller came to room %s after the last dispatch", name)
             await self._notify(name, CallerStatus.UNAVAILABLE)
 
     async def _redispatch(self, due: repository.DueRoom) -> None:
-        planned = await self._control.original_dispatch(due.room)
+        # A lost caller's job does not count; the first caller's job may predate the webhook
+        # that started the wait.
+        jobs_since = due.waiting_since.timestamp() if due.agent_seen else 0.0
+        planned = await self._control.original_dispatch(due.room, jobs_since)
         if isinstance(planned, str):
             if due.dispatches == 1:
                 # Before the dispatch: the caller it brings clears the notice when it joins.
@@ -144,8 +145,7 @@ class CallRooms:
         else:
             outcome = planned
         logger.warning(
-            "trainee without a caller: dispatch",
-            extra={"room": due.room, "try": due.dispatches, "outcome": outcome.value},
+            "trainee without a caller in %s: try %d: %s", due.room, due.dispatches, outcome.value
         )
         if outcome is Redispatch.NO_TRAINEE:
             async with self._pool.connection() as conn:
