@@ -4,8 +4,6 @@ Litestar's `State` is an untyped mapping; this module keeps one entry in it, a f
 so every reader gets typed attributes instead of casting what it takes out.
 """
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,7 +20,7 @@ from .metrics import ServiceMetrics, start_metrics_server
 from .recordings.config import Recordings
 from .recordings.storage import FilesystemStore
 from .rooms.livekit import RoomControl, webhook_receiver
-from .rooms.service import CallRooms, RoomPolicy, run_sweeper
+from .rooms.service import CallRooms, RoomPolicy, Sweeper
 from .settings import Settings
 from .tokens.minting import TokenMinter
 from .tokens.service import TokenIssuer
@@ -67,13 +65,9 @@ async def open_services(settings: Settings, metrics: ServiceMetrics) -> AsyncIte
             backoff_max_s=settings.redispatch_backoff_max_s,
         ),
     )
-    sweeper = (
-        asyncio.create_task(
-            run_sweeper(call_rooms, settings.room_sweep_interval_s), name="room_sweeper"
-        )
-        if settings.room_sweep_interval_s > 0
-        else None
-    )
+    sweeper = Sweeper(call_rooms, settings.room_sweep_interval_s)
+    if settings.room_sweep_interval_s > 0:
+        sweeper.start()
     try:
         async with httpx.AsyncClient() as http:
             yield Services(
@@ -112,10 +106,7 @@ async def open_services(settings: Settings, metrics: ServiceMetrics) -> AsyncIte
         if server is not None:
             server.close()
             metrics.server = None
-        if sweeper is not None:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+        await sweeper.aclose()
         await lkapi.aclose()
         await pool.close()
 

@@ -10,14 +10,25 @@ from typing import Any
 from google.protobuf.json_format import ParseError
 from litestar import Controller, Request, post
 from litestar.datastructures import State
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, RequestBody, Schema
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from training_contracts import LIVEKIT_WEBHOOK_PATH, ApiErrorCode
 
 from ..errors import ApiError
+from ..openapi import BODY, DATABASE, WEBHOOK, documented
 from ..services import services_of
 
 _AUTHORIZATION = "authorization"
+_WEBHOOK_BODY = RequestBody(
+    required=True,
+    description="LiveKit's WebhookEvent (protobuf JSON), as livekit-server posts it",
+    content={
+        "application/webhook+json": OpenAPIMediaType(
+            schema=Schema(type=OpenAPIType.OBJECT, title="WebhookEvent")
+        )
+    },
+)
 
 
 class WebhookController(Controller):
@@ -28,6 +39,10 @@ class WebhookController(Controller):
         operation_id="livekitWebhook",
         summary="livekit-server's room and participant events",
         status_code=HTTP_204_NO_CONTENT,
+        security=WEBHOOK,
+        operation_class=documented(
+            ApiErrorCode.UNAUTHORIZED, *BODY, *DATABASE, request_body=_WEBHOOK_BODY
+        ),
     )
     async def receive(self, request: Request[Any, Any, State]) -> None:
         services = services_of(request.app.state)

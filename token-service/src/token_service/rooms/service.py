@@ -16,6 +16,7 @@ state is in Postgres and the sweep claims due rooms with FOR UPDATE SKIP LOCKED.
 """
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from uuid import UUID
@@ -162,13 +163,38 @@ class CallRooms:
         await self._control.set_notice(room, caller)
 
 
-async def run_sweeper(rooms: CallRooms, interval_s: float) -> None:
-    """Sweep every `interval_s` until cancelled; a failed round is logged and the next one runs."""
-    while True:
+class Sweeper:
+    """Sweeps every `interval_s` in a task of its own until `aclose`; a failed round is logged
+    and the next one runs. Stopping waits for the round under way, at most STOP_TIMEOUT_S (a
+    stop flag, not only a cancellation: a driver may absorb a cancellation mid-query)."""
+
+    STOP_TIMEOUT_S = 5.0
+
+    def __init__(self, rooms: CallRooms, interval_s: float) -> None:
+        self._rooms = rooms
+        self._interval_s = interval_s
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="room_sweeper")
+
+    async def aclose(self) -> None:
+        if self._task is None:
+            return
+        self._stop.set()
         try:
-            await rooms.sweep()
-        except psycopg.OperationalError as exc:
-            logger.warning("room sweep skipped, database unavailable: %s", exc)
-        except Exception:
-            logger.exception("room sweep failed")
-        await asyncio.sleep(interval_s)
+            await asyncio.wait_for(self._task, self.STOP_TIMEOUT_S)
+        except TimeoutError:
+            logger.warning("room sweep did not stop in time; cancelled")
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await self._rooms.sweep()
+            except psycopg.OperationalError as exc:
+                logger.warning("room sweep skipped, database unavailable: %s", exc)
+            except Exception:
+                logger.exception("room sweep failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self._interval_s)
