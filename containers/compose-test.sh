@@ -3,10 +3,11 @@
 # podman.
 #
 # Prepares the host (containers/podman-host.sh), the compose client (containers/compose-client.sh,
-# built while the stand-in bases are: containers/standin-bases.sh), builds the images through
-# Docker Compose v2 against podman's Docker API, builds the context `make deploy-agent` would
-# upload, brings compose.yaml up with the offline profile, waits for every service to be healthy,
-# makes one whole call from this host (containers/whole_call.py), checks the trainee page it serves
+# built while the stand-in bases are: containers/standin-bases.sh, and the images' layers), builds
+# the images through Docker Compose v2 against podman's Docker API, builds the context `make
+# deploy-agent` would upload (in the background, with the cluster's images), brings compose.yaml
+# up with the offline profile, waits for every service to be healthy, makes one whole call from
+# this host (containers/whole_call.py), checks the trainee page it serves
 # (containers/check_page.py) and what the images hold (containers/check_images.py), and takes it
 # down. Then the same for the cluster shape (compose.cluster.yaml: Redis, two livekit-server nodes,
 # two workers, two token services): up, healthy, both workers registered, one whole call, down. On
@@ -33,7 +34,7 @@ podman --version
 
 run=$(mktemp -d)
 socket=$run/podman.sock
-service_pid="" healthchecks_pid="" client_pid=""
+service_pid="" healthchecks_pid="" client_pid="" background_build_pid=""
 compose() { "$compose_bin" --project-name "$PROJECT" --env-file offline.env "$@"; }
 cluster() {
   "$compose_bin" --project-name "$CLUSTER" --file compose.cluster.yaml --env-file offline.env "$@"
@@ -68,6 +69,7 @@ finish() {
     down cluster "$([ "$status" = 0 ] || echo show)"
   fi
   [ -z "$client_pid" ] || kill "$client_pid" 2>/dev/null || true
+  [ -z "$background_build_pid" ] || kill "$background_build_pid" 2>/dev/null || true
   [ -z "$healthchecks_pid" ] || kill "$healthchecks_pid" 2>/dev/null || true
   [ -z "$service_pid" ] || kill "$service_pid" 2>/dev/null || true
   wait 2>/dev/null || true
@@ -89,6 +91,23 @@ client_pid=$!
 
 step "stand-in bases (no registry here)"
 containers/standin-bases.sh "$livekit_bin"
+
+if kill -0 "$client_pid" 2>/dev/null; then
+  # A new machine: the compose client is still building. Meanwhile podman builds compose.yaml's
+  # images from the same Dockerfiles and contexts, so Compose's build below finds every layer in
+  # the cache (the Dockerfiles make each image's layers its own: see their LABEL).
+  step "layer cache: compose.yaml's images, built by podman while the compose client builds"
+  warm=()
+  while read -r context dockerfile; do
+    podman build -q --format docker -f "$context/$dockerfile" "$context" >"$run/warm-${dockerfile%%/*}.log" 2>&1 &
+    warm+=($!)
+  done < <(.venv/bin/python -c '
+import yaml
+for service in yaml.safe_load(open("compose.yaml"))["services"].values():
+    if "build" in service:
+        print(service["build"]["context"], service["build"]["dockerfile"])')
+  for pid in "${warm[@]}"; do wait "$pid" || true; done  # a failure shows again in Compose's build
+fi
 wait "$client_pid" || { cat "$run/compose-client.log" >&2; exit 1; }
 client_pid=""
 
@@ -112,13 +131,34 @@ for port in "${HOST_PORTS[@]}"; do
   fi
 done
 
-step "build: the four images from the repository's Dockerfiles"
-compose build >"$run/build.log" 2>&1 || { tail -40 "$run/build.log" >&2; exit 1; }
-podman image prune -f --filter label=com.docker.compose.image.builder >/dev/null  # replaced builds
+# Every service's image, each by its own `build` so that none waits for another (Compose builds in
+# dependency order: the agent, the longest, would wait for the token service).
+build() {  # compose|cluster: exit status 1 with the failed builds' logs
+  local service failed=0
+  local -A pids=()
+  for service in $("$1" config --format json | .venv/bin/python -c '
+import json, sys
+print(" ".join(name for name, service in json.load(sys.stdin)["services"].items() if "build" in service))'); do
+    "$1" build "$service" >"$run/build-$1-$service.log" 2>&1 &
+    pids[$service]=$!
+  done
+  for service in "${!pids[@]}"; do
+    wait "${pids[$service]}" || { echo "build of $service failed:" >&2; tail -40 "$run/build-$1-$service.log" >&2; failed=1; }
+  done
+  return "$failed"
+}
 
-step "build: the context make deploy-agent uploads"
-containers/stage-agent.sh "$run/agent-deploy"
-podman build -q --format docker -t "localhost/$PROJECT/agent-deploy:latest" "$run/agent-deploy" >/dev/null
+step "build: the four images from the repository's Dockerfiles"
+build compose
+
+# From the same Dockerfiles, so from the layer cache now; built while compose.yaml's stack runs.
+step "build, in the background: the context make deploy-agent uploads, compose.cluster.yaml's images"
+{
+  containers/stage-agent.sh "$run/agent-deploy" \
+    && podman build -q --format docker -t "localhost/$PROJECT/agent-deploy:latest" "$run/agent-deploy" \
+    && build cluster
+} >"$run/background-build.log" 2>&1 &
+background_build_pid=$!
 
 # The address livekit-server advertises for media: this host's own (default-route) address, so
 # the trainee here reaches it through the published ports and the agent through the host, as
@@ -188,9 +228,10 @@ step "images: non-root, pinned, sizes"
 step "down: compose.yaml's containers, network and volumes"
 down compose
 
-step "cluster: build (compose.cluster.yaml, the same Dockerfiles)"
-cluster build >"$run/cluster-build.log" 2>&1 || { tail -40 "$run/cluster-build.log" >&2; exit 1; }
-podman image prune -f --filter label=com.docker.compose.image.builder >/dev/null
+step "background builds: the deploy context and the cluster's images"
+wait "$background_build_pid" || { cat "$run/background-build.log" >&2; exit 1; }
+background_build_pid=""
+podman image prune -f --filter label=com.docker.compose.image.builder >/dev/null  # replaced builds
 
 step "cluster up: Redis, two livekit-server nodes, two workers, two token services"
 cluster up --detach --wait --wait-timeout "$HEALTHY_TIMEOUT_S" --quiet-pull
