@@ -151,7 +151,7 @@ print(" ".join(name for name, service in json.load(sys.stdin)["services"].items(
 step "build: the four images from the repository's Dockerfiles"
 build compose
 
-# From the same Dockerfiles, so from the layer cache now; built while compose.yaml's stack runs.
+# From the same Dockerfiles, so from the layer cache now; built while compose.yaml's stack starts.
 step "build, in the background: the context make deploy-agent uploads, compose.cluster.yaml's images"
 {
   containers/stage-agent.sh "$run/agent-deploy" \
@@ -215,6 +215,13 @@ step "demo data: token-service seed-demo, in its container"
 demo=$(seed_demo compose token-service)
 mapfile -t users < <(demo_user_ids "$demo")
 
+# Finished before the call, which then does not share the machine with builds (in a run where
+# they overlapped on a loaded machine, the token service's lookup of the stub failed).
+step "background builds: the deploy context and the cluster's images"
+wait "$background_build_pid" || { cat "$run/background-build.log" >&2; exit 1; }
+background_build_pid=""
+podman image prune -f --filter label=com.docker.compose.image.builder >/dev/null  # replaced builds
+
 step "whole call: trainee -> token -> dispatch -> session.id -> reply -> transcript -> evaluation"
 .venv/bin/python containers/whole_call.py --token-service http://127.0.0.1:8000 --user-id "${users[0]}"
 
@@ -227,11 +234,6 @@ step "images: non-root, pinned, sizes"
 
 step "down: compose.yaml's containers, network and volumes"
 down compose
-
-step "background builds: the deploy context and the cluster's images"
-wait "$background_build_pid" || { cat "$run/background-build.log" >&2; exit 1; }
-background_build_pid=""
-podman image prune -f --filter label=com.docker.compose.image.builder >/dev/null  # replaced builds
 
 step "cluster up: Redis, two livekit-server nodes, two workers, two token services"
 cluster up --detach --wait --wait-timeout "$HEALTHY_TIMEOUT_S" --quiet-pull
