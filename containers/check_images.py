@@ -16,7 +16,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ("token-service", "agent-service", "openai-stub")
+SERVICES = ("token-service", "agent-service", "openai-stub", "web")
 INSTALLER = {"pip", "setuptools", "wheel"}
 
 

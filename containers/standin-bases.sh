@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Stand-ins for the official base images, for machines that reach no container registry.
 #
-# Why they exist: our CI machines reach Debian's archive and PyPI but no container registry, so
-# `python:3.11.14-slim-bookworm`, `postgres:15.18-bookworm` and `livekit/livekit-server:v1.13.5`
-# cannot be pulled there. The Dockerfiles and compose.yaml keep those pinned official names (they
-# are what every other machine pulls); this script builds local images that do the same job from
-# Debian packages and tags them with exactly those names, so the repository's own files build and
-# run unchanged. What a stand-in is built from:
+# Why they exist: our CI machines reach Debian's archive, PyPI and npm but no container registry,
+# so `python:3.11.14-slim-bookworm`, `postgres:15.18-bookworm`, `livekit/livekit-server:v1.13.5`,
+# `node:20.20.2-bookworm-slim` and `redis:7.0.15-bookworm` cannot be pulled there. The Dockerfiles
+# and the compose files keep those pinned official names (they are what every other machine
+# pulls); this script builds local images that do the same job from Debian packages and this
+# machine's own binaries, and tags them with exactly those names, so the repository's own files
+# build and run unchanged. What a stand-in is built from:
 #   debian minbase  `debootstrap --variant=minbase bookworm`, imported with `podman import`
 #   python          Debian's python3.11 + pip, `python` on PATH, pip allowed to install into the
 #                   system Python (as the official image's pip does), and this machine's CA bundle
@@ -15,10 +16,18 @@
 #                   and PGDATA, serving as the postgres user
 #   livekit-server  the binary `make livekit-server` builds, on the debian minbase with wget (the
 #                   official image is Alpine, whose busybox wget compose.yaml's healthcheck uses)
-# They are not the official images (Debian's patch releases of Python and Postgres differ): see
-# README, "Containers". An image of one of these names that this script did not build (a pulled
-# official image) is left alone. A stand-in is rebuilt when this script changes (its hash is a
-# label) or when STANDIN_REBUILD=1.
+#   node            this machine's node binary (it must be the pinned version) and its npm in
+#                   /usr/local as the official image has them, with the CA bundle for npm. Not
+#                   Debian's nodejs: bookworm's 18.20 is below what Vite 8 needs (^20.19 || >=22.12)
+#   redis           Debian's redis-server (the pinned version) with the official image's defaults:
+#                   protected mode off (it serves its compose network), runs as the redis user in
+#                   /data
+# They are not the official images (Debian's patch releases of Python and Postgres, and the npm
+# beside node, differ): see README, "Containers". An image of one of these names that this script
+# did not build (a pulled official image) is left alone. Each stand-in carries the hash of its own
+# recipe (its build files, and the debian minbase it is built on) as a label and is rebuilt only
+# when that changes, or for all of them when STANDIN_REBUILD=1. The stand-ins over the minbase are
+# built in parallel.
 #
 # usage: containers/standin-bases.sh LIVEKIT_SERVER_BINARY
 set -euo pipefail
@@ -26,66 +35,75 @@ set -euo pipefail
 PYTHON_IMAGE=docker.io/library/python:3.11.14-slim-bookworm
 POSTGRES_IMAGE=docker.io/library/postgres:15.18-bookworm
 LIVEKIT_IMAGE=docker.io/livekit/livekit-server:v1.13.5
+NODE_IMAGE=docker.io/library/node:20.20.2-bookworm-slim
+REDIS_IMAGE=docker.io/library/redis:7.0.15-bookworm
 DEBIAN_IMAGE=localhost/voice-training-standin/debian:bookworm-minbase
+DEBOOTSTRAP=(debootstrap --variant=minbase bookworm)
+DEBIAN_MIRROR=http://deb.debian.org/debian
 LABEL=voice-training.standin
+APT_INSTALL="apt-get update -qq && DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes \
+apt-get install -y -qq --no-install-recommends"
 
 livekit_binary=${1:?usage: $0 LIVEKIT_SERVER_BINARY}
-livekit_version=${LIVEKIT_IMAGE##*:}
-"$livekit_binary" --version | grep -qF "${livekit_version#v}" \
-  || { echo "$livekit_binary is not livekit-server $livekit_version" >&2; exit 1; }
-recipe=$(sha256sum "$0" | cut -c1-16)
+version_of() { echo "${1##*:}" | cut -d- -f1; }  # node:20.20.2-bookworm-slim -> 20.20.2
+"$livekit_binary" --version | grep -qF "$(version_of "$LIVEKIT_IMAGE" | tr -d v)" \
+  || { echo "$livekit_binary is not livekit-server $(version_of "$LIVEKIT_IMAGE")" >&2; exit 1; }
+node_binary=$(command -v node) || { echo "no node on PATH (the node stand-in copies it)" >&2; exit 1; }
+[ "$(node --version)" = "v$(version_of "$NODE_IMAGE")" ] || {
+  echo "node on PATH is $(node --version), the stand-in for $NODE_IMAGE needs v$(version_of "$NODE_IMAGE")" >&2
+  exit 1
+}
+npm_dir=$(dirname "$(dirname "$(realpath "$(command -v npm)")")")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# "ours" (our recipe), "foreign" (not built here: keep it), "stale" or "missing".
-state() {
+# "ours" (this recipe), "foreign" (not built here: keep it), "stale" or "missing".
+state() {  # IMAGE RECIPE_HASH
   local label
   label=$(podman image inspect --format "{{index .Labels \"$LABEL\"}}" "$1" 2>/dev/null) \
     || { echo missing; return; }
-  if [ "$label" = "$recipe" ] && [ "${STANDIN_REBUILD:-0}" != 1 ]; then echo ours
+  if [ "$label" = "$2" ] && [ "${STANDIN_REBUILD:-0}" != 1 ]; then echo ours
   elif [ -z "$label" ] || [ "$label" = "<no value>" ]; then echo foreign
   else echo stale; fi
 }
 
-needed() {
-  case $(state "$1") in
+needed() {  # IMAGE RECIPE_HASH
+  case $(state "$1" "$2") in
     ours) echo "stand-in $1: up to date"; return 1 ;;
     foreign) echo "$1: present and not a stand-in, kept"; return 1 ;;
     *) echo "stand-in $1: building"; return 0 ;;
   esac
 }
 
-build() {  # build IMAGE from the Containerfile and files in $work/ctx
-  podman build -q --format docker --label "$LABEL=$recipe" -t "$1" "$work/ctx" >/dev/null
-}
-
-if needed "$DEBIAN_IMAGE"; then
-  debootstrap --variant=minbase bookworm "$work/rootfs" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 \
+debian_recipe=$(printf '%s\n' "${DEBOOTSTRAP[*]} $DEBIAN_MIRROR" | sha256sum | cut -c1-16)
+if needed "$DEBIAN_IMAGE" "$debian_recipe"; then
+  "${DEBOOTSTRAP[@]}" "$work/rootfs" "$DEBIAN_MIRROR" >"$work/debootstrap.log" 2>&1 \
     || { tail -20 "$work/debootstrap.log" >&2; exit 1; }
   rm -rf "$work/rootfs"/var/cache/apt/* "$work/rootfs"/var/lib/apt/lists/*  # derived images update
   tar -C "$work/rootfs" -c . | podman import -q \
-    --change "LABEL $LABEL=$recipe" --change 'CMD ["bash"]' - "$DEBIAN_IMAGE" >/dev/null
+    --change "LABEL $LABEL=$debian_recipe" --change 'CMD ["bash"]' - "$DEBIAN_IMAGE" >/dev/null
   rm -rf "$work/rootfs"
 fi
+debian_id=$(podman image inspect --format '{{.Id}}' "$DEBIAN_IMAGE")
 
-if needed "$PYTHON_IMAGE"; then
-  rm -rf "$work/ctx" && mkdir "$work/ctx"
-  cp /etc/ssl/certs/ca-certificates.crt "$work/ctx/"
-  cat >"$work/ctx/Containerfile" <<EOF
+context() {  # NAME: a fresh build folder for one stand-in; its Containerfile is written into it
+  rm -rf "${work:?}/$1" && mkdir "$work/$1" && echo "$work/$1"
+}
+
+# -- the build folders ---------------------------------------------------------------------------
+ctx=$(context python)
+cp /etc/ssl/certs/ca-certificates.crt "$ctx/"
+cat >"$ctx/Containerfile" <<EOF
 FROM $DEBIAN_IMAGE
-RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes apt-get install -y -qq --no-install-recommends \
-      python3.11 python3-pip python-is-python3 ca-certificates >/dev/null \
+RUN $APT_INSTALL python3.11 python3-pip python-is-python3 ca-certificates >/dev/null \
     && rm -rf /var/lib/apt/lists/* /usr/lib/python3.11/EXTERNALLY-MANAGED
 COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 ENV LANG=C.UTF-8
 CMD ["python3"]
 EOF
-  build "$PYTHON_IMAGE"
-fi
 
-if needed "$POSTGRES_IMAGE"; then
-  rm -rf "$work/ctx" && mkdir "$work/ctx"
-  cat >"$work/ctx/entrypoint.sh" <<'EOF'
+ctx=$(context postgres)
+cat >"$ctx/entrypoint.sh" <<'EOF'
 #!/bin/sh
 # The official image's contract, in short: first start initialises PGDATA with POSTGRES_USER,
 # POSTGRES_PASSWORD and POSTGRES_DB; the server runs as the postgres user.
@@ -111,11 +129,10 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
 fi
 exec "$@"
 EOF
-  chmod 755 "$work/ctx/entrypoint.sh"
-  cat >"$work/ctx/Containerfile" <<EOF
+chmod 755 "$ctx/entrypoint.sh"
+cat >"$ctx/Containerfile" <<EOF
 FROM $DEBIAN_IMAGE
-RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes apt-get install -y -qq --no-install-recommends \
-      postgresql-15 >/dev/null && rm -rf /var/lib/apt/lists/*
+RUN $APT_INSTALL postgresql-15 >/dev/null && rm -rf /var/lib/apt/lists/*
 COPY entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 ENV PATH=/usr/lib/postgresql/15/bin:\$PATH PGDATA=/var/lib/postgresql/data LANG=C.UTF-8
 VOLUME /var/lib/postgresql/data
@@ -123,21 +140,82 @@ EXPOSE 5432
 ENTRYPOINT ["docker-entrypoint.sh"]
 CMD ["postgres"]
 EOF
-  build "$POSTGRES_IMAGE"
-fi
 
-if needed "$LIVEKIT_IMAGE"; then
-  rm -rf "$work/ctx" && mkdir "$work/ctx"
-  cp "$livekit_binary" "$work/ctx/livekit-server"
-  cat >"$work/ctx/Containerfile" <<EOF
+ctx=$(context livekit)
+cp "$livekit_binary" "$ctx/livekit-server"
+cat >"$ctx/Containerfile" <<EOF
 FROM $DEBIAN_IMAGE
-RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes apt-get install -y -qq --no-install-recommends \
-      wget >/dev/null && rm -rf /var/lib/apt/lists/*
+RUN $APT_INSTALL wget >/dev/null && rm -rf /var/lib/apt/lists/*
 COPY livekit-server /livekit-server
 ENTRYPOINT ["/livekit-server"]
 EOF
-  build "$LIVEKIT_IMAGE"
+
+ctx=$(context node)
+cp "$node_binary" "$ctx/node"
+cp -r "$npm_dir" "$ctx/npm"
+cp /etc/ssl/certs/ca-certificates.crt "$ctx/"
+cat >"$ctx/Containerfile" <<EOF
+FROM $DEBIAN_IMAGE
+COPY node /usr/local/bin/node
+COPY npm /usr/local/lib/node_modules/npm
+COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
+    && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx \
+    && node --version >/dev/null && npm --version >/dev/null
+ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+CMD ["node"]
+EOF
+
+ctx=$(context redis)
+cat >"$ctx/entrypoint.sh" <<'EOF'
+#!/bin/sh
+# The official image's defaults: protected mode off (it serves its network; the official build
+# turns it off), the server runs as the redis user in /data.
+set -eu
+if [ "${1:-}" = redis-server ]; then
+  shift
+  set -- redis-server "$@" --protected-mode no
+  if [ "$(id -u)" = 0 ]; then
+    chown redis:redis /data
+    exec setpriv --reuid=redis --regid=redis --init-groups "$@"
+  fi
 fi
+exec "$@"
+EOF
+chmod 755 "$ctx/entrypoint.sh"
+cat >"$ctx/Containerfile" <<EOF
+FROM $DEBIAN_IMAGE
+RUN $APT_INSTALL redis-server >/dev/null && rm -rf /var/lib/apt/lists/* \
+    && redis-server --version | grep -qF "v=$(version_of "$REDIS_IMAGE") " \
+    && mkdir /data && chown redis:redis /data
+COPY entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+WORKDIR /data
+EXPOSE 6379
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["redis-server"]
+EOF
+
+# -- the builds, in parallel ---------------------------------------------------------------------
+recipe() {  # NAME: the hash of its build folder and of the minbase under it
+  { echo "$debian_id"; tar -C "$work/$1" --sort=name --mtime=@0 --owner=0 --group=0 -c .; } \
+    | sha256sum | cut -c1-16
+}
+
+declare -A building=()
+for pair in python:"$PYTHON_IMAGE" postgres:"$POSTGRES_IMAGE" livekit:"$LIVEKIT_IMAGE" \
+  node:"$NODE_IMAGE" redis:"$REDIS_IMAGE"; do
+  name=${pair%%:*} image=${pair#*:}
+  hash=$(recipe "$name")
+  needed "$image" "$hash" || continue
+  podman build -q --format docker --label "$LABEL=$hash" -t "$image" "$work/$name" \
+    >"$work/$name.log" 2>&1 &
+  building[$name]=$!
+done
+failed=0
+for name in "${!building[@]}"; do
+  wait "${building[$name]}" || { echo "stand-in $name failed:" >&2; tail -20 "$work/$name.log" >&2; failed=1; }
+done
+[ "$failed" = 0 ]
 
 # Stand-ins a rebuild replaced.
 podman image prune -f --filter "label=$LABEL" >/dev/null

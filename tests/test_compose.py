@@ -12,12 +12,16 @@ import yaml
 from pydantic_settings import BaseSettings
 
 from agent_service.settings import Settings as AgentSettings
+from devstack.web import DEFAULT_PORT, NO_CALLER_TIMEOUT_MS
+from token_service.seed import DEMO
 from token_service.settings import Settings as TokenServiceSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILES = sorted(ROOT.glob("*/Dockerfile"))
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "compose.yaml").read_text())
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
+CLUSTER_FILE: dict[str, Any] = yaml.safe_load((ROOT / "compose.cluster.yaml").read_text())
+CLUSTER: dict[str, dict[str, Any]] = CLUSTER_FILE["services"]
 OUR_SETTINGS: dict[str, type[BaseSettings]] = {
     "token-service": TokenServiceSettings,
     "agent-service": AgentSettings,
@@ -60,7 +64,7 @@ def test_no_top_level_name_which_compose_v1_refuses() -> None:
 def test_our_services_restart() -> None:
     # token-service's `migrate` exits while Postgres is still starting under a runner that
     # ignores health conditions.
-    for name in ("token-service", "agent-service", "livekit"):
+    for name in ("token-service", "agent-service", "livekit", "web"):
         assert SERVICES[name]["restart"] == "unless-stopped", name
 
 
@@ -75,10 +79,11 @@ def base_images() -> set[str]:
         for line in dockerfile.read_text().splitlines()
         if line.startswith("FROM ")
     }
-    return froms | {service["image"] for service in SERVICES.values() if "image" in service}
+    composed = [*SERVICES.values(), *CLUSTER.values()]
+    return froms | {service["image"] for service in composed if "image" in service}
 
 
-def test_every_base_image_has_a_stand_in() -> None:
+def test_every_base_image_and_only_those_has_a_stand_in() -> None:
     script = (ROOT / "containers" / "standin-bases.sh").read_text()
     stand_ins = set(re.findall(r"^\w+_IMAGE=docker\.io/(?:library/)?(\S+)$", script, re.MULTILINE))
     assert base_images() == stand_ins
@@ -144,9 +149,6 @@ def test_builds_use_the_repository_root_as_context() -> None:
 
 
 # -- compose.cluster.yaml: the cluster shape ----------------------------------------------------
-CLUSTER: dict[str, dict[str, Any]] = yaml.safe_load((ROOT / "compose.cluster.yaml").read_text())[
-    "services"
-]
 NODES = ("livekit-1", "livekit-2")
 CLUSTER_OURS = {
     name: kind
@@ -174,7 +176,19 @@ def test_cluster_images_are_pinned_and_long_running_services_have_healthchecks()
             assert not service["image"].endswith(":latest"), name
         if CLUSTER_OURS.get(name) != "agent-service":
             assert "healthcheck" in service, name
-    assert CLUSTER["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+    assert CLUSTER["redis"]["healthcheck"]["test"] == ["CMD-SHELL", "redis-cli ping | grep -q PONG"]
+
+
+def test_cluster_runs_where_compose_yaml_does() -> None:
+    # compose-test runs it on podman with Compose v2; the same defects as compose.yaml's would
+    # stop it there or under Compose v1.
+    assert "name" not in CLUSTER_FILE
+    for name, service in CLUSTER.items():
+        assert service["healthcheck"]["test"][0] == "CMD-SHELL", name
+        if name in CLUSTER_OURS or name in NODES:
+            assert service["restart"] == "unless-stopped", name
+    for name in NODES:
+        assert CLUSTER[name]["environment"]["NODE_IP"] == "${LIVEKIT_NODE_IP:-}"
 
 
 def test_nodes_share_redis_and_use_their_own_media_ports() -> None:
@@ -221,3 +235,35 @@ def test_cluster_environment_names_match_what_settings_read(service: str) -> Non
     given = set(CLUSTER[service]["environment"])
     assert not given - every, f"{service}: variables its settings never read: {given - every}"
     assert not required - given, f"{service}: required settings unset: {required - given}"
+
+
+# -- the trainee page (web/) ---------------------------------------------------------------------
+WEB: dict[str, Any] = SERVICES["web"]
+
+
+def default_of(value: str) -> str:
+    """`${NAME:-default}` or `${NAME-default}` -> default."""
+    found = re.fullmatch(r"\$\{\w+:?-(.*)\}", value)
+    assert found, value
+    return found.group(1)
+
+
+def test_the_page_is_served_on_the_frontends_port_which_the_token_service_allows() -> None:
+    assert WEB["ports"] == [f"127.0.0.1:{DEFAULT_PORT}:{DEFAULT_PORT}"]
+    allowed = default_of(SERVICES["token-service"]["environment"]["ALLOWED_ORIGINS"])
+    assert f"http://localhost:{DEFAULT_PORT}" in allowed.split(",")
+
+
+def test_the_page_names_the_published_token_service_and_the_seeded_demo_users() -> None:
+    env = WEB["environment"]
+    published = SERVICES["token-service"]["ports"][0].rsplit(":", 2)
+    assert default_of(env["TOKEN_SERVICE_URL"]) == f"http://localhost:{published[1]}"
+    assert env["DEMO_USER_IDS"].split(",") == [str(user.user_id) for user in DEMO.users]
+    assert int(default_of(env["NO_CALLER_TIMEOUT_MS"])) == NO_CALLER_TIMEOUT_MS
+    assert default_of(env["ICE_SERVERS"]) == "[]"  # host candidates only, as devstack serves it
+
+
+def test_the_pages_environment_is_what_its_command_reads() -> None:
+    script = (ROOT / "web" / "serve-page.sh").read_text()
+    read = set(re.findall(r"\$\{(\w+)", script))
+    assert set(WEB["environment"]) <= read

@@ -7,13 +7,14 @@ evaluation model, the token issuer) and closes it.
 import posixpath
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Final
 from uuid import UUID
 
 from litestar import Litestar, Request, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
+from litestar.types import ControllerRouterHandler
 
 from training_contracts import OPENAPI_PATH, USER_ID_HEADER
 
@@ -54,6 +55,48 @@ def _provide_user_id(request: Request[Any, Any, Any]) -> UUID:
     return user_id_from(request)
 
 
+def _route_handlers() -> list[ControllerRouterHandler]:
+    return [
+        TokenController,
+        # Each family of routes behind its one door: the frontend's user, the agent's key.
+        Router(
+            "/",
+            tags=["sessions"],
+            guards=[require_user],
+            security=USER,
+            route_handlers=[
+                SessionController,
+                EvaluationController,
+                AssignmentController,
+                RecordingController,
+            ],
+        ),
+        Router(
+            "/",
+            tags=["internal"],
+            guards=[require_internal_key],
+            security=INTERNAL,
+            route_handlers=[
+                InternalSessionController,
+                InternalScenarioController,
+                InternalRecordingController,
+            ],
+        ),
+        WebhookController,
+        HealthController,
+    ]
+
+
+_DEPENDENCIES: Final = {
+    "db": Provide(provide_connection),
+    "db_pool": Provide(provide_pool, sync_to_thread=False),
+    "user_id": Provide(_provide_user_id, sync_to_thread=False),
+    "evaluator": Provide(provide_evaluator, sync_to_thread=False),
+    "metrics": Provide(provide_metrics, sync_to_thread=False),
+    "recordings": Provide(provide_recordings, sync_to_thread=False),
+}
+
+
 def create_app(settings: Settings, metrics: ServiceMetrics | None = None) -> Litestar:
     """`metrics`: the registry the served app's request middleware shares (asgi.py); a fresh
     one by default."""
@@ -69,44 +112,9 @@ def create_app(settings: Settings, metrics: ServiceMetrics | None = None) -> Lit
                 detach(app.state)
 
     return Litestar(
-        route_handlers=[
-            TokenController,
-            # Each family of routes behind its one door: the frontend's user, the agent's key.
-            Router(
-                "/",
-                tags=["sessions"],
-                guards=[require_user],
-                security=USER,
-                route_handlers=[
-                    SessionController,
-                    EvaluationController,
-                    AssignmentController,
-                    RecordingController,
-                ],
-            ),
-            Router(
-                "/",
-                tags=["internal"],
-                guards=[require_internal_key],
-                security=INTERNAL,
-                route_handlers=[
-                    InternalSessionController,
-                    InternalScenarioController,
-                    InternalRecordingController,
-                ],
-            ),
-            WebhookController,
-            HealthController,
-        ],
+        route_handlers=_route_handlers(),
         lifespan=[lifespan],
-        dependencies={
-            "db": Provide(provide_connection),
-            "db_pool": Provide(provide_pool, sync_to_thread=False),
-            "user_id": Provide(_provide_user_id, sync_to_thread=False),
-            "evaluator": Provide(provide_evaluator, sync_to_thread=False),
-            "metrics": Provide(provide_metrics, sync_to_thread=False),
-            "recordings": Provide(provide_recordings, sync_to_thread=False),
-        },
+        dependencies=_DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[retry_on_lost_connection],
         cors_config=CORSConfig(

@@ -30,7 +30,7 @@ from ..routes import route
 from . import repository
 from .config import Recordings
 from .ranges import Unsatisfiable, parse_range
-from .repository import RecordingStatus
+from .repository import OwnedRecording, RecordingStatus
 
 _ACCEPT_RANGES = header("A player may ask for a byte range", pattern="^bytes$")
 _SUCCESS: Final = {
@@ -59,6 +59,24 @@ _UNSATISFIABLE_HEADERS: Final = {
 
 def _not_found(message: str) -> ApiError:
     return ApiError(ApiErrorCode.NOT_FOUND, message)
+
+
+def _storage_key(owned: OwnedRecording | None, user_id: UUID) -> str:
+    """Where the caller's recording is stored, or the ApiError that says why it cannot be played."""
+    if owned is None:
+        raise _not_found("session not found")
+    if owned.user_id != user_id:
+        raise ApiError(ApiErrorCode.FORBIDDEN, "the session belongs to another user")
+    if owned.status == RecordingStatus.PENDING:
+        raise ApiError(
+            ApiErrorCode.RECORDING_PENDING,
+            f"the recording of attempt {owned.attempt} is still being delivered",
+        )
+    if owned.status == RecordingStatus.FAILED:
+        raise _not_found(f"attempt {owned.attempt} was not recorded: {owned.failure}")
+    if owned.status is None or owned.storage_key is None:
+        raise _not_found(f"attempt {owned.attempt} has no recording")
+    return owned.storage_key
 
 
 class RecordingController(Controller):
@@ -107,22 +125,9 @@ class RecordingController(Controller):
         ] = None,
     ) -> Response[Any]:
         owned = await repository.get_owned(db, session_id, attempt)
-        if owned is None:
-            raise _not_found("session not found")
-        if owned.user_id != user_id:
-            raise ApiError(ApiErrorCode.FORBIDDEN, "the session belongs to another user")
-        if owned.status == RecordingStatus.PENDING:
-            raise ApiError(
-                ApiErrorCode.RECORDING_PENDING,
-                f"the recording of attempt {owned.attempt} is still being delivered",
-            )
-        if owned.status == RecordingStatus.FAILED:
-            raise _not_found(f"attempt {owned.attempt} was not recorded: {owned.failure}")
-        if owned.status is None or owned.storage_key is None:
-            raise _not_found(f"attempt {owned.attempt} has no recording")
-        stored = await recordings.store.open(owned.storage_key)
+        stored = await recordings.store.open(_storage_key(owned, user_id))
         if stored is None:
-            raise _not_found(f"the recording of attempt {owned.attempt} is gone")
+            raise _not_found("the recording is gone")
 
         headers = {"Accept-Ranges": "bytes", "Cache-Control": "private, no-cache"}
         try:
