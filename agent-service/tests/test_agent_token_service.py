@@ -24,6 +24,7 @@ from agent_service.api_client import (
 from agent_service.call_setup import CallSetupError, prepare_call
 from agent_service.delivery import DeliveryOptions, TranscriptDelivery
 from agent_service.options import CallOptions
+from agent_service.recording import RecordingSpool
 from agent_service.redelivery import SpoolRedeliverer, redeliver_spool
 from agent_service.spool import Spool
 from agent_service.transcript import TranscriptRecorder
@@ -400,8 +401,9 @@ async def test_the_spool_goes_out_as_soon_as_the_service_answers_again(
         await down.aclose()
     redeliverer = SpoolRedeliverer(
         spool,
+        RecordingSpool(tmp_path / "recordings"),
         lambda: InternalApiClient(f"http://127.0.0.1:{port}", token_service.internal_key),
-        poll_interval=0.1,
+        interval=0.1,
         probe_first=0.1,
         probe_max=0.5,
     )
