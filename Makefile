@@ -103,16 +103,18 @@ unit: install system-deps livekit-server ## unit and service tests (real Postgre
 	.venv/bin/pytest tests contracts openai-stub token-service agent-service
 	cd bench/crowd && go test ./...
 
+# The suites whose calls carry media run in a network namespace of their own (devstack.netns:
+# root, which CI is; TESTS_NETNS=host runs them on the host's network instead).
 e2e: install system-deps livekit-server ## the whole call for real: Postgres, livekit-server, stub, both services, trainee clients
 	.venv/bin/pytest tests-e2e
 
-faults: install system-deps livekit-server ## one test per fault (Postgres restarts, token service down, rolling deploy, dead workers) on the real stack, in a network namespace of its own (root; FAULTS_NETNS=host to run without)
+faults: install system-deps livekit-server ## one test per fault (Postgres restarts, token service down, rolling deploy, dead workers) on the real stack
 	.venv/bin/pytest tests-faults
 
 browser: install system-deps livekit-server chromium web $(TSC) $(BROWSER_STAMP) ## the trainee page in Chromium (playwright-core) against the real stack; screenshots under .data/browser/
 	@rm -rf tests-browser/.build
 	$(TSC) -p tests-browser
-	node --test --test-reporter=spec tests-browser/.build/tests-browser/
+	$(PY) -m devstack.netns node --test --test-reporter=spec tests-browser/.build/tests-browser/
 
 contract-test: install ## schemathesis against the served token service (Postgres, demo data): it answers what contracts/export/openapi.json says
 	.venv/bin/pytest tests-contract

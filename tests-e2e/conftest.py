@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from e2e_support import STUB_SCRIPT, TRAINEE_LINES, FrontendApi, write_latency_summary
 
+from devstack import netns
 from devstack.speech import render_speech
 from devstack.stack import Stack
 
@@ -24,6 +25,12 @@ _KEEP_RUNS = 10
 _STACK: dict[str, Any] = {}
 E2E_AGENT_ENV = {"SPOOL_RETRY_INTERVAL": "2"}
 """What a job spooled is sent again within seconds, not production's half minute."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Calls carry media: a namespace of its own keeps interfaces that change next door from
+    # restarting ICE mid-call (devstack.netns).
+    netns.reexec_in_namespace(config.invocation_params.args)
 
 
 def _prune_old_logs() -> None:

@@ -1,5 +1,5 @@
 """The fault suite: one real stack (devstack.Stack, webhooks on), faults injected into it one test
-at a time, in a network namespace of its own (netns.py). Each test leaves the stack as it found
+at a time, in a network namespace of its own (devstack.netns). Each test leaves the stack as it found
 it: Postgres and the token service up, one worker registered. Logs of every process are kept
 under `.data/faults-logs/<run>/`.
 """
@@ -20,7 +20,6 @@ _REPO_ROOT = _HERE.parent
 # The conversation steps, the frontend's calls and the latency table are the end-to-end suite's.
 sys.path.insert(0, str(_REPO_ROOT / "tests-e2e"))
 
-import netns  # noqa: E402
 from e2e_support import (  # noqa: E402
     STUB_SCRIPT,
     TRAINEE_LINES,
@@ -28,6 +27,7 @@ from e2e_support import (  # noqa: E402
     write_latency_summary,
 )
 
+from devstack import netns  # noqa: E402
 from devstack.speech import render_speech  # noqa: E402
 from devstack.stack import Stack  # noqa: E402
 

@@ -23,7 +23,7 @@ from .auth import require_internal_key, require_user, user_id_from
 from .errors import EXCEPTION_HANDLERS
 from .evaluation.controller import EvaluationController
 from .health import HealthController
-from .lost_connection import retry_on_lost_connection
+from .lost_connection import RetryOnLostConnection
 from .metrics import ServiceMetrics
 from .openapi import INTERNAL, SECURITY_COMPONENTS, USER
 from .recordings.controller import RecordingController
@@ -116,7 +116,7 @@ def create_app(settings: Settings, metrics: ServiceMetrics | None = None) -> Lit
         lifespan=[lifespan],
         dependencies=_DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[retry_on_lost_connection],
+        middleware=[RetryOnLostConnection()],
         cors_config=CORSConfig(
             allow_origins=settings.allowed_origin_list,
             allow_methods=["GET", "POST"],

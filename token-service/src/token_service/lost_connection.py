@@ -1,15 +1,24 @@
 """An HTTP request that met a dead database connection and failed is answered by a second run of
 the request on a fresh connection (db.once_more_if_lost), so a Postgres restart costs no client an
 error. The first run's response is held back until it is known to be the answer; the request's
-body is kept to be read again. Every response of this API is small JSON, so holding it is cheap.
+body is kept to be read again. That is cheap for small JSON, which is what every route but the
+recordings' takes and answers. Those stream a file each way, which must not be held in memory
+(and a held file response would wait for a disconnect that cannot come before it is sent):
+they carry `opt={STREAMS_FILE: True}` and are passed through; their clients retry them (the
+agent's uploads are stored once, a player asks again).
 """
 
 from dataclasses import dataclass, field
+from typing import Final
 
 from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from .db import once_more_if_lost
+
+STREAMS_FILE: Final = "streams_file"
+"""A route handler's `opt` key: its body or response is a file, not run a second time."""
 
 
 @dataclass
@@ -45,13 +54,13 @@ class _Replayed:
         return receive
 
 
-def retry_on_lost_connection(app: ASGIApp) -> ASGIApp:
-    """Litestar middleware (and a plain ASGI wrapper)."""
+class RetryOnLostConnection(ASGIMiddleware):
+    """Litestar middleware: HTTP requests only, routes streaming a file passed through."""
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
+    scopes = (ScopeType.HTTP,)
+    exclude_opt_key = STREAMS_FILE
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         replayed = _Replayed(receive)
         runs = 0
 
@@ -59,11 +68,9 @@ def retry_on_lost_connection(app: ASGIApp) -> ASGIApp:
             nonlocal runs
             runs += 1
             held = _HeldResponse()
-            await app(scope, replayed.first if runs == 1 else replayed.again(), held.send)
+            await next_app(scope, replayed.first if runs == 1 else replayed.again(), held.send)
             return held
 
         held = await once_more_if_lost(run, lambda response: response.status >= 500)
         for message in held.messages:
             await send(message)
-
-    return middleware
