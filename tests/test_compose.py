@@ -13,9 +13,9 @@ from pydantic_settings import BaseSettings
 
 from agent_service.settings import Settings as AgentSettings
 from devstack.web import DEFAULT_PORT, NO_CALLER_TIMEOUT_MS
-from training_contracts import LIVEKIT_WEBHOOK_PATH
 from token_service.seed import DEMO
 from token_service.settings import Settings as TokenServiceSettings
+from training_contracts import LIVEKIT_WEBHOOK_PATH
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILES = sorted(ROOT.glob("*/Dockerfile"))
