@@ -87,6 +87,8 @@ lint: install $(TSC) $(WEB_STAMP) $(BROWSER_STAMP) ## ruff, mypy --strict over e
 	  echo "mypy --strict $$pkg"; .venv/bin/mypy $$pkg/src $$pkg/tests; done
 	.venv/bin/mypy devstack/src tests bench containers
 	.venv/bin/mypy tests-e2e
+	@# tests-faults uses the end-to-end suite's conversation steps (e2e_support).
+	MYPYPATH=tests-e2e .venv/bin/mypy tests-faults
 	.venv/bin/mypy tests-browser
 	.venv/bin/mypy tests-cluster
 	.venv/bin/mypy tests-contract
@@ -101,13 +103,18 @@ unit: install system-deps livekit-server ## unit and service tests (real Postgre
 	.venv/bin/pytest tests contracts openai-stub token-service agent-service
 	cd bench/crowd && go test ./...
 
+# The suites whose calls carry media run in a network namespace of their own (devstack.netns:
+# root, which CI is; TESTS_NETNS=host runs them on the host's network instead).
 e2e: install system-deps livekit-server ## the whole call for real: Postgres, livekit-server, stub, both services, trainee clients
 	.venv/bin/pytest tests-e2e
+
+faults: install system-deps livekit-server ## one test per fault (Postgres restarts, token service down, rolling deploy, dead workers) on the real stack
+	.venv/bin/pytest tests-faults
 
 browser: install system-deps livekit-server chromium web $(TSC) $(BROWSER_STAMP) ## the trainee page in Chromium (playwright-core) against the real stack; screenshots under .data/browser/
 	@rm -rf tests-browser/.build
 	$(TSC) -p tests-browser
-	node --test --test-reporter=spec tests-browser/.build/tests-browser/
+	$(PY) -m devstack.netns node --test --test-reporter=spec tests-browser/.build/tests-browser/
 
 contract-test: install ## schemathesis against the served token service (Postgres, demo data): it answers what contracts/export/openapi.json says
 	.venv/bin/pytest tests-contract
@@ -115,7 +122,7 @@ contract-test: install ## schemathesis against the served token service (Postgre
 cluster: install system-deps livekit-server ## the cluster shape for real: Redis, two livekit-server nodes, two workers, two token services, metrics
 	.venv/bin/pytest tests-cluster
 
-test: lint unit contract-test e2e cluster browser compose-test ## everything CI runs
+test: lint unit contract-test e2e faults cluster browser compose-test ## everything CI runs
 
 up: install system-deps livekit-server web ## run the whole stack and the trainee page (http://localhost:3003) locally as processes (Ctrl-C stops it)
 	$(PY) -m devstack up
@@ -143,5 +150,5 @@ export-contracts: install ## regenerate contracts/export (JSON Schema, TypeScrip
 	$(PY) -m training_contracts export
 	$(PY) -m token_service.cli openapi
 
-.PHONY: help install lock system-deps livekit-server crowd web chromium browser lint unit contract-test e2e cluster test up up-cluster compose-up down bench export-contracts
+.PHONY: help install lock system-deps livekit-server crowd web chromium browser lint unit contract-test e2e faults cluster test up up-cluster compose-up down bench export-contracts
 .PHONY: compose-test deploy-agent

@@ -13,12 +13,19 @@ from typing import Any
 import pytest
 from cluster_support import PLACEMENTS, STUB_SCRIPT, TRAINEE_LINE
 
+from devstack import netns
 from devstack.cluster import ClusterStack
 from devstack.speech import render_speech
 
 _LOG_ROOT = Path(__file__).resolve().parents[1] / ".data" / "cluster-logs"
 _KEEP_RUNS = 5
 _RUN: dict[str, Any] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Calls carry media: a namespace of its own keeps interfaces that change next door from
+    # restarting ICE mid-call (devstack.netns).
+    netns.reexec_in_namespace(config.invocation_params.args)
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import LATENCIES, STUB_SCRIPT, TRAINEE_LINES, FrontendApi
+from e2e_support import STUB_SCRIPT, TRAINEE_LINES, FrontendApi, write_latency_summary
 
+from devstack import netns
 from devstack.speech import render_speech
 from devstack.stack import Stack
 
@@ -24,6 +25,12 @@ _KEEP_RUNS = 10
 _STACK: dict[str, Any] = {}
 E2E_AGENT_ENV = {"SPOOL_RETRY_INTERVAL": "2"}
 """What a job spooled is sent again within seconds, not production's half minute."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Calls carry media: a namespace of its own keeps interfaces that change next door from
+    # restarting ICE mid-call (devstack.netns).
+    netns.reexec_in_namespace(config.invocation_params.args)
 
 
 def _prune_old_logs() -> None:
@@ -61,22 +68,4 @@ def demo(stack: Stack) -> dict[str, Any]:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not LATENCIES and not _STACK:
-        return
-    write = terminalreporter.write_line
-    terminalreporter.section("end-to-end latencies")
-    if _STACK:
-        parts = ", ".join(f"{k} {v:.1f} s" for k, v in _STACK["timings"].items())
-        write(f"stack start-up: {_STACK['startup_s']:.1f} s ({parts})")
-    rows = [(row.test, what, seconds) for row in LATENCIES for what, seconds in row.values.items()]
-    if rows:
-        test_w = max(len("test"), *(len(r[0]) for r in rows))
-        what_w = max(len("measured"), *(len(r[1]) for r in rows))
-        write(f"{'test':<{test_w}}  {'measured':<{what_w}}  {'seconds':>8}")
-        previous = ""
-        for test, what, seconds in rows:
-            shown = test if test != previous else ""
-            previous = test
-            write(f"{shown:<{test_w}}  {what:<{what_w}}  {seconds:>8.2f}")
-    if "log_dir" in _STACK:
-        write(f"process logs: {_STACK['log_dir']}")
+    write_latency_summary(terminalreporter, "end-to-end latencies", _STACK)

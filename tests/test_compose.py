@@ -15,6 +15,7 @@ from agent_service.settings import Settings as AgentSettings
 from devstack.web import DEFAULT_PORT, NO_CALLER_TIMEOUT_MS
 from token_service.seed import DEMO
 from token_service.settings import Settings as TokenServiceSettings
+from training_contracts import LIVEKIT_WEBHOOK_PATH
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILES = sorted(ROOT.glob("*/Dockerfile"))
@@ -219,6 +220,38 @@ def test_each_worker_and_token_service_is_wired_to_its_own_node() -> None:
         assert deps[f"token-service-{i}"]["condition"] == "service_healthy"
     public = [CLUSTER[f"token-service-{i}"]["environment"]["LIVEKIT_URL"] for i in (1, 2)]
     assert public[0] != public[1]
+
+
+def test_each_node_posts_its_webhooks_to_its_token_service_which_reaches_its_api() -> None:
+    # Without webhooks a lost caller waits for the abandonment rule and a trainee nobody
+    # dispatched to stays alone (README, "When the caller is missing").
+    for i in (1, 2):
+        webhook = cluster_node_config(f"livekit-{i}")["webhook"]
+        assert webhook["urls"] == [f"http://token-service-{i}:8000{LIVEKIT_WEBHOOK_PATH}"]
+        assert webhook["api_key"] == CLUSTER["token-service-1"]["environment"]["LIVEKIT_API_KEY"]
+        api_url = CLUSTER[f"token-service-{i}"]["environment"]["LIVEKIT_API_URL"]
+        assert api_url == f"http://livekit-{i}:7880"
+
+
+def test_livekit_posts_its_webhooks_to_the_token_service_which_reaches_its_api() -> None:
+    config = yaml.safe_load(SERVICES["livekit"]["environment"]["LIVEKIT_CONFIG"])
+    # --dev's key signs them; the token service checks them with the key it is given.
+    assert config["webhook"]["api_key"] == "devkey"
+    assert default_of(SERVICES["token-service"]["environment"]["LIVEKIT_API_KEY"]) == "devkey"
+    assert config["webhook"]["urls"] == [f"http://token-service:8000{LIVEKIT_WEBHOOK_PATH}"]
+    assert SERVICES["token-service"]["environment"]["LIVEKIT_API_URL"] == "http://livekit:7880"
+
+
+def test_workers_are_given_their_drain_before_they_are_killed() -> None:
+    drain = AgentSettings.model_fields["drain_timeout"].default
+    for service in (
+        SERVICES["agent-service"],
+        CLUSTER["agent-service-1"],
+        CLUSTER["agent-service-2"],
+    ):
+        grace = service["stop_grace_period"]
+        assert grace.endswith("s")
+        assert int(grace.removesuffix("s")) >= drain + 30
 
 
 def test_cluster_metrics_ports_are_not_published() -> None:

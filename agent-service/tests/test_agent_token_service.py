@@ -24,7 +24,8 @@ from agent_service.api_client import (
 from agent_service.call_setup import CallSetupError, prepare_call
 from agent_service.delivery import DeliveryOptions, TranscriptDelivery
 from agent_service.options import CallOptions
-from agent_service.redelivery import redeliver_spool
+from agent_service.recording import RecordingSpool
+from agent_service.redelivery import SpoolRedeliverer, redeliver_spool
 from agent_service.spool import Spool
 from agent_service.transcript import TranscriptRecorder
 from devstack.ports import free_port
@@ -265,7 +266,7 @@ async def test_settled_turns_are_delivered_while_the_call_goes(
     token_service: TokenService, client: InternalApiClient, tmp_path: Path
 ) -> None:
     request, created, _, delivery = await delivering(
-        token_service, client, tmp_path, DeliveryOptions(policy=FAST, batch_size=2, interval=60)
+        token_service, client, tmp_path, DeliveryOptions(policy=FAST, interval=60)
     )
     recorder = TranscriptRecorder(created.attempt)
     loop = asyncio.create_task(delivery.run(recorder))
@@ -273,10 +274,11 @@ async def test_settled_turns_are_delivered_while_the_call_goes(
         roles: list[ChatRole] = ["user", "assistant", "user", "assistant"]
         for n, role in enumerate(roles, start=1):
             recorder.add(ChatMessage(role=role, content=[f"line {n}"], created_at=float(n)))
-        # settled: lines 1-2, older than min(newest user 3.0, newest assistant 4.0)
-        await until(lambda: delivery.delivered == 2)
+        # settled, each sent as it settles: lines 1-3, dated at or before min(newest user 3.0,
+        # newest assistant 4.0); line 4 is the unsettled tail
+        await until(lambda: delivery.delivered == 3)
         view = await session_view(token_service, request.user_id, created.session_id)
-        assert [t.content for t in view.turns] == ["line 1", "line 2"]
+        assert [t.content for t in view.turns] == ["line 1", "line 2", "line 3"]
         assert view.status != "completed"
     finally:
         loop.cancel()
@@ -374,6 +376,54 @@ async def test_undeliverable_turns_are_spooled_and_redelivered_once_the_service_
     view = await session_view(token_service, request.user_id, created.session_id)
     assert [t.content for t in view.turns] == [t.content for t in all_turns]
     assert view.status == "completed"
+
+
+async def test_the_spool_goes_out_as_soon_as_the_service_answers_again(
+    postgres: PostgresServer,
+    token_service: TokenService,
+    client: InternalApiClient,
+    tmp_path: Path,
+) -> None:
+    """The redeliverer finds a spooled transcript by itself, finds the service down, and probes
+    its readiness until it answers: the transcript is stored a probe step after that, not at
+    the next round of a long interval."""
+    request = free_practice(token_service, 1)
+    created = await client.create_session(request, FAST)
+    port = free_port()
+    down = InternalApiClient(f"http://127.0.0.1:{port}", token_service.internal_key)
+    spool = Spool(tmp_path / "spool")
+    all_turns = turns(4, attempt=created.attempt)
+    delivery = TranscriptDelivery(down, spool, created.session_id, created.attempt, FAST_DELIVERY)
+    try:
+        assert not await delivery.finish(all_turns, within=5.0)
+        assert not await down.ready(1.0)
+    finally:
+        await down.aclose()
+    redeliverer = SpoolRedeliverer(
+        spool,
+        RecordingSpool(tmp_path / "recordings"),
+        lambda: InternalApiClient(f"http://127.0.0.1:{port}", token_service.internal_key),
+        interval=0.1,
+        probe_first=0.1,
+        probe_max=0.5,
+    )
+    redeliverer.start()
+    try:
+        await asyncio.sleep(2.0)  # a pass failed; it is probing
+        assert list(spool.directory.glob("*.json*"))  # kept (claimed while a pass runs)
+        async with token_service_on(postgres, port):
+            ready = time.monotonic()
+            while (
+                view := await session_view(token_service, request.user_id, created.session_id)
+            ).status != "completed":
+                assert time.monotonic() - ready < 5.0, "spooled transcript not redelivered"
+                await asyncio.sleep(0.05)
+            delivered_after = time.monotonic() - ready
+    finally:
+        await redeliverer.aclose()
+    assert delivered_after < 0.5 + 1.0  # the longest probe step, and one pass
+    assert [t.content for t in view.turns] == [t.content for t in all_turns]
+    assert spool.pending() == []
 
 
 async def test_session_creation_survives_a_service_that_comes_up_late(

@@ -113,21 +113,23 @@ def test_settled_prefix_grows_only_when_both_roles_moved_past_it() -> None:
     assert recorder.settled_turns() == []  # one role only: a reply could still come first
 
     recorder.add(message("assistant", "Hi... um.", 2.0))
-    # watermark = min(user 1.0, assistant 2.0) = 1.0: nothing is strictly older yet
-    assert recorder.settled_turns() == []
-
-    recorder.add(message("user", "What's going on tonight?", 3.0))
-    # watermark 2.0: the first user turn is final in position
+    # watermark = min(user 1.0, assistant 2.0) = 1.0: no future turn can be dated before the
+    # first user turn (one dated 1.0 exactly would sort after it, by arrival)
     assert summary(recorder.settled_turns()) == [(1, "user", "Hello, crisis line.")]
 
-    # The reply to the second user turn arrives before that turn's late transcript.
-    recorder.add(message("assistant", "It's just... a lot.", 5.0))
+    recorder.add(message("user", "What's going on tonight?", 3.0))
+    # watermark 2.0: the caller's first turn is final in position
     assert summary(recorder.settled_turns()) == [
         (1, "user", "Hello, crisis line."),
         (2, "assistant", "Hi... um."),
     ]
+
+    # The reply to the second user turn arrives before that turn's late transcript.
+    recorder.add(message("assistant", "It's just... a lot.", 5.0))
+    assert summary(recorder.settled_turns())[2:] == [(3, "user", "What's going on tonight?")]
     recorder.add(message("user", "I'm listening.", 4.0))  # dated before the 5.0 reply
-    assert recorder.pending_count == 2
+    # only the newest turn is still pending: the unsettled tail a killed worker loses
+    assert recorder.pending_count == 1
     assert summary(recorder.finalize()) == [
         (1, "user", "Hello, crisis line."),
         (2, "assistant", "Hi... um."),
@@ -135,7 +137,7 @@ def test_settled_prefix_grows_only_when_both_roles_moved_past_it() -> None:
         (4, "user", "I'm listening."),
         (5, "assistant", "It's just... a lot."),
     ]
-    assert settled_calls == [1, 2, 3]
+    assert settled_calls == [1, 2, 3, 4]
 
 
 def test_numbered_turns_never_move() -> None:
@@ -147,16 +149,17 @@ def test_numbered_turns_never_move() -> None:
     recorder.add(message("assistant", "Four.", 4.0))
     recorder.add(message("user", "Five.", 5.0))
     before = recorder.settled_turns()
-    assert summary(before) == [(1, "user", "One."), (2, "assistant", "Two."), (3, "user", "Three.")]
+    assert summary(before) == [
+        (1, "user", "One."),
+        (2, "assistant", "Two."),
+        (3, "user", "Three."),
+        (4, "assistant", "Four."),
+    ]
 
     recorder.add(message("user", "Very late, dated 1.5.", 1.5))
     after = recorder.finalize()
     assert after[: len(before)] == before
-    assert summary(after[3:]) == [
-        (4, "user", "Very late, dated 1.5."),
-        (5, "assistant", "Four."),
-        (6, "user", "Five."),
-    ]
+    assert summary(after[4:]) == [(5, "user", "Very late, dated 1.5."), (6, "user", "Five.")]
 
 
 def test_reconcile_adds_what_the_events_missed(session: AgentSession[None]) -> None:

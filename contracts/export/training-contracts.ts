@@ -21,6 +21,7 @@ export const PAGE_CONFIG_PATH = "/config.json" as const;
 export const RECORDING_PATH = "/api/sessions/{session_id}/recording" as const;
 export const ATTEMPT_QUERY = "attempt" as const;
 export const RECORDING_MEDIA_TYPE = "audio/ogg" as const;
+export const CALLER_JOIN_BOUND_S = 8 as const;
 
 /** Keys of the agent participant's attributes, as the migration plan's AGENT_ATTRS. */
 export const AGENT_ATTRS = {
@@ -72,6 +73,12 @@ export const Role = {
 } as const;
 export type Role = "user" | "assistant";
 
+export const CallerStatus = {
+  REDIALING: "redialing",
+  UNAVAILABLE: "unavailable",
+} as const;
+export type CallerStatus = "redialing" | "unavailable";
+
 /** `{"version":1,"userId":"…","assignmentId":"…","scenarioId":"…"}`; absent ids are omitted. */
 export interface AgentDispatchMetadata {
   version: 1;
@@ -104,6 +111,7 @@ export interface SessionView {
   assignmentId?: string;
   scenarioId?: string;
   usage?: AttemptUsage[];
+  cutShort?: boolean;
 }
 
 export interface TurnView {
@@ -124,6 +132,7 @@ export interface Evaluation {
   improvements: Observation[];
   model: string;
   createdAt: string;
+  cutShort?: boolean;
 }
 
 /** One strength or improvement, tied to the transcript turns it is about. */
@@ -168,6 +177,7 @@ export interface AssignmentSessionRequest {
   userId: string;
   assignmentId: string;
   scenarioId?: string;
+  roomName?: string;
 }
 
 /** A new session of scenarioId or of the default caller; no assignment (assignmentId null). */
@@ -176,6 +186,7 @@ export interface FreePracticeSessionRequest {
   userId: string;
   assignmentId?: null;
   scenarioId?: string;
+  roomName?: string;
 }
 
 /** A repeated call for the same assignment returns the same session with `attempt` + 1. */
@@ -255,6 +266,11 @@ export interface RecordingAck {
 /** POST /api/internal/sessions/{id}/recording/failure?attempt=N: no recording will come. */
 export interface RecordingFailure {
   reason: string;
+}
+
+/** The room's metadata, written by the token service: `{"caller":"redialing"}`. */
+export interface RoomNotice {
+  caller: CallerStatus;
 }
 
 export type CreateSessionRequest = AssignmentSessionRequest | FreePracticeSessionRequest;

@@ -9,6 +9,7 @@ import {
   type CreateSessionRequest,
   type ErrorBody,
   type HealthStatus,
+  type RoomNotice,
   type SessionView,
   type TokenRequest,
   type TokenResponse,
@@ -84,3 +85,14 @@ export const practiceWithAssignment: CreateSessionRequest = {
 };
 
 export const identityUnknown: AgentErrorCode = "user_or_assignment_not_found";
+/** What the page shows while the token service looks for a caller (training_contracts.rooms). */
+export function callerMessage(roomMetadata: string): string | undefined {
+  if (!roomMetadata) return undefined;
+  const notice = JSON.parse(roomMetadata) as RoomNotice;
+  return notice.caller === "unavailable"
+    ? "No caller is available right now. Please try again in a few minutes."
+    : "Connecting you to a caller…";
+}
+
+// @ts-expect-error: not a caller status
+export const badNotice: RoomNotice = { caller: "gone" };

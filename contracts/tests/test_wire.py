@@ -11,6 +11,7 @@ from training_contracts import (
     AssignmentList,
     AssignmentSessionRequest,
     AssignmentView,
+    CallerStatus,
     CreateSessionRequest,
     CreateSessionResponse,
     ErrorBody,
@@ -21,6 +22,7 @@ from training_contracts import (
     RecordingAck,
     RecordingFailure,
     Role,
+    RoomNotice,
     SessionType,
     TokenRequest,
     TokenResponse,
@@ -243,3 +245,21 @@ def test_recording_bodies_bytes() -> None:
     assert msgspec.json.encode(RecordingFailure(reason="encoder failed")) == (
         b'{"reason":"encoder failed"}'
     )
+
+
+def test_the_room_travels_with_the_session_and_is_optional() -> None:
+    request = FreePracticeSessionRequest(user_id=USER, room_name="training-0a1b2c3d")
+    assert msgspec.json.encode(request) == (
+        b'{"type":"free_practice","userId":"4a1f0d3e-0000-4000-8000-000000000001",'
+        b'"roomName":"training-0a1b2c3d"}'
+    )
+    older = b'{"type":"free_practice","userId":"4a1f0d3e-0000-4000-8000-000000000001"}'
+    assert _decode_session_request(older).room_name is None
+
+
+def test_room_notice_bytes() -> None:
+    assert msgspec.json.encode(RoomNotice(caller=CallerStatus.REDIALING)) == (
+        b'{"caller":"redialing"}'
+    )
+    decoded = msgspec.json.decode(b'{"caller":"unavailable"}', type=RoomNotice)
+    assert decoded.caller is CallerStatus.UNAVAILABLE

@@ -13,7 +13,7 @@ from token_test_helpers import Client
 from token_service.errors import STATUS_FOR_CODE
 from token_service.openapi import UNEXPECTED
 from token_service.openapi_document import default_path, document
-from training_contracts import ApiErrorCode
+from training_contracts import LIVEKIT_WEBHOOK_PATH, ApiErrorCode
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +85,7 @@ def test_statuses_each_operation_can_answer(generated: dict[str, Any]) -> None:
         ("POST", "/api/internal/sessions/{session_id}/recording/failure"): {
             *("204", "400", "401", "404", "413", "500", "503")
         },
+        ("POST", "/api/livekit/webhook"): {"204", "400", "401", "413", "500", "503"},
         ("GET", "/healthz"): {"200", "500"},
         ("GET", "/readyz"): {"200", "500", "503"},
     }
@@ -119,6 +120,8 @@ def test_guarded_operations_name_their_credentials(generated: dict[str, Any]) ->
         expected: list[dict[str, list[str]]] | None = None
         if path.startswith("/api/internal/"):
             expected = [{"internalKey": []}]
+        elif path == LIVEKIT_WEBHOOK_PATH:
+            expected = [{"livekitWebhook": []}]
         elif path.startswith("/api/"):
             expected = [{"userId": []}]
         assert operation.get("security") == expected, path

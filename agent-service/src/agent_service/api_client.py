@@ -34,6 +34,7 @@ from training_contracts import (
     INTERNAL_SESSIONS_PATH,
     INTERNAL_TRANSCRIPT_PATH,
     MAX_RECORDING_FAILURE_CHARS,
+    READY_PATH,
     RECORDING_MEDIA_TYPE,
     CreateSessionRequest,
     CreateSessionResponse,
@@ -175,6 +176,16 @@ class InternalApiClient:
     async def aclose(self) -> None:
         if self._owns_session and self._session is not None and not self._session.closed:
             await self._session.close()
+
+    async def ready(self, within: float) -> bool:
+        """Whether the service answers its readiness check (its database too): one GET, no retry."""
+        try:
+            async with self._http().get(
+                self._base_url + READY_PATH, timeout=aiohttp.ClientTimeout(total=within)
+            ) as response:
+                return response.status == 200
+        except (TimeoutError, aiohttp.ClientError):
+            return False
 
     async def get_scenario(self, scenario_id: UUID, policy: RetryPolicy) -> ScenarioResponse:
         path = fill(INTERNAL_SCENARIO_PATH, scenario_id=scenario_id)

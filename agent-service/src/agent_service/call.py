@@ -131,7 +131,9 @@ class TrainingCall:
         """The prompt and session with how long they took (ms); any failure is a CallSetupError."""
         started = time.perf_counter()
         try:
-            prepared = await prepare_call(self.client, metadata, self.options)
+            prepared = await prepare_call(
+                self.client, metadata, self.options, room_name=self.ctx.job.room.name
+            )
         except CallSetupError:
             raise
         except Exception as exc:

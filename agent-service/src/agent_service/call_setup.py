@@ -37,12 +37,17 @@ class PreparedCall(NamedTuple):
 
 
 async def prepare_call(
-    client: InternalApiClient, metadata: AgentDispatchMetadata, options: CallOptions
+    client: InternalApiClient,
+    metadata: AgentDispatchMetadata,
+    options: CallOptions,
+    *,
+    room_name: str | None = None,
 ) -> PreparedCall:
     """The scenario's prompt and the new session, or CallSetupError.
 
     The scenario is fetched first so that a dispatch naming an unknown scenario creates no
-    session (and, for an assignment, spends no attempt).
+    session (and, for an assignment, spends no attempt). The room's name goes with the session,
+    so the token service can close the attempt when LiveKit says its caller was lost.
     """
     scenario_prompt: str | None = None
     if metadata.scenario_id is not None:
@@ -58,7 +63,7 @@ async def prepare_call(
 
     try:
         created = await client.create_session(
-            session_request(metadata), options.session_create_policy
+            session_request(metadata, room_name), options.session_create_policy
         )
     except NotFound as exc:
         if exc.code in _NOBODY_OF_THAT_ID:
@@ -71,12 +76,17 @@ async def prepare_call(
     return PreparedCall(scenario_prompt, created)
 
 
-def session_request(metadata: AgentDispatchMetadata) -> CreateSessionRequest:
+def session_request(
+    metadata: AgentDispatchMetadata, room_name: str | None = None
+) -> CreateSessionRequest:
     """The session the dispatch asks for: its assignment's next attempt, or free practice."""
     if metadata.assignment_id is not None:
         return AssignmentSessionRequest(
             user_id=metadata.user_id,
             assignment_id=metadata.assignment_id,
             scenario_id=metadata.scenario_id,
+            room_name=room_name,
         )
-    return FreePracticeSessionRequest(user_id=metadata.user_id, scenario_id=metadata.scenario_id)
+    return FreePracticeSessionRequest(
+        user_id=metadata.user_id, scenario_id=metadata.scenario_id, room_name=room_name
+    )

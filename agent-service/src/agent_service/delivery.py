@@ -1,7 +1,8 @@
 """Getting a call's transcript to the token service: while the call goes and when it ends.
 
-During the call, settled turns (see transcript.py) go out in small batches: as soon as
-`batch_size` new ones have settled, or every `interval` seconds when fewer have. When the call
+During the call, settled turns (see transcript.py) go out as soon as `batch_size` new ones have
+settled (by default every turn as it settles, so a worker killed mid-call loses only the
+unsettled tail), or every `interval` seconds when fewer have. When the call
 ends, the whole ordered transcript is sent once more with `final: true` (the endpoint stores a
 turn once, so re-sent turns cost nothing, and the final batch alone is a complete transcript).
 Every POST has its own timeout and bounded retries. Whatever could not be delivered is written to
@@ -34,8 +35,9 @@ class DeliveryOptions:
     """How a call's transcript goes out. The defaults are production's; tests shorten them."""
 
     policy: RetryPolicy = TRANSCRIPT_POLICY
-    batch_size: int = 4
-    """Settled turns that are worth a batch of their own before `interval` is up."""
+    batch_size: int = 1
+    """Settled turns that are worth a batch of their own before `interval` is up: one, so each
+    turn is stored as soon as it settles (a turn a minute per role, a request per turn)."""
     interval: float = 10.0
 
 

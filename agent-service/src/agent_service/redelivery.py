@@ -1,10 +1,16 @@
-"""Sending spooled transcripts and recordings: the worker's main process, on start-up and every
-`spool_retry_interval` seconds after (settings.py).
+"""Sending spooled transcripts and recordings: the worker's main process, on start-up and
+whenever the spools hold something.
 
 Transcripts land in the spool (spool.py) when a job could not deliver them, recordings in the
 recording spool (recording.py) at the end of every recorded call, delivered or not yet; either
 may be from an earlier run of the worker. Both endpoints store a thing once, so sending a file
-again is safe.
+again is safe, and a file is claimed before it is sent, so no two senders send it at once.
+
+The spools are looked at every `spool_retry_interval` seconds (settings.py; a directory listing).
+When a pass finds the token service unavailable, the redeliverer waits for it to answer its
+readiness check, probing `PROBE_FIRST_S` after the failure and then twice as long each time up to
+`PROBE_MAX_S`: a service that is down sees one cheap GET every few seconds from each worker, and
+a spooled transcript goes out within `PROBE_MAX_S` of the service answering again.
 """
 
 import asyncio
@@ -30,6 +36,10 @@ from .recording_delivery import RECORDING_POLICY, send
 from .spool import ClaimedEntry, Spool
 
 logger = logging.getLogger(__name__)
+
+PROBE_FIRST_S = 0.5
+PROBE_MAX_S = 4.0
+PROBE_TIMEOUT_S = 2.0
 
 
 @dataclass
@@ -120,11 +130,15 @@ class SpoolRedeliverer:
         new_client: Callable[[], InternalApiClient],
         *,
         interval: float,
+        probe_first: float = PROBE_FIRST_S,
+        probe_max: float = PROBE_MAX_S,
     ) -> None:
         self._spool = spool
         self._recordings = recordings
         self._new_client = new_client
         self._interval = interval
+        self._probe_first = probe_first
+        self._probe_max = probe_max
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -142,12 +156,25 @@ class SpoolRedeliverer:
         client = self._new_client()
         try:
             while True:
-                await self._pass(client)
+                if not await self._pass(client):
+                    await self._until_ready(client)
+                    continue
                 await asyncio.sleep(self._interval)
         finally:
             await client.aclose()
 
-    async def _pass(self, client: InternalApiClient) -> None:
+    async def _until_ready(self, client: InternalApiClient) -> None:
+        delay = self._probe_first
+        while True:
+            await asyncio.sleep(delay)
+            if await client.ready(PROBE_TIMEOUT_S):
+                logger.info("token service ready again, redelivering the spool")
+                return
+            delay = min(delay * 2, self._probe_max)
+
+    async def _pass(self, client: InternalApiClient) -> bool:
+        """One pass over both spools; False when the token service could not take a file."""
+        available = True
         for what, one_pass in (
             ("transcripts", functools.partial(redeliver_spool, self._spool, client)),
             ("recordings", functools.partial(redeliver_recordings, self._recordings, client)),
@@ -156,7 +183,9 @@ class SpoolRedeliverer:
                 report = await one_pass()
             except Exception:
                 logger.exception("spool redelivery pass failed", extra={"spooled": what})
+                available = False
                 continue
+            available = available and report.failed == 0
             if report.delivered or report.buried:
                 logger.info(
                     "spool redelivery pass",
@@ -167,3 +196,4 @@ class SpoolRedeliverer:
                         "buried": report.buried,
                     },
                 )
+        return available

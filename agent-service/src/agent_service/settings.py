@@ -44,8 +44,9 @@ class Settings(BaseSettings):
     spool_dir: Path = Field(default_factory=default_spool_dir)
     """Transcripts the token service could not take yet wait here, one JSON file per attempt;
     recordings on their way to it in `recordings/`, one Ogg file per attempt."""
-    spool_retry_interval: float = Field(default=30.0, gt=0)
-    """Seconds between the worker's passes over the spool."""
+    spool_retry_interval: float = Field(default=1.0, gt=0)
+    """Seconds between the worker's looks at its spools (a directory listing; a token service
+    that is down is probed with back-off instead, redelivery.py)."""
     agent_health_port: int | None = Field(default=None, ge=0, le=65535)
     """The worker's health endpoint; unset: 8081 with `start`, a free port with `dev`. Two workers
     on one host need two ports (0 picks a free one)."""
@@ -59,6 +60,9 @@ class Settings(BaseSettings):
     """Where job processes leave their metric values (PROMETHEUS_MULTIPROC_DIR); unset: a fresh
     temporary folder per worker start. Two workers on one host must not share one: a worker
     empties it when it starts."""
+    drain_timeout: int = Field(default=1800, ge=1)
+    """Seconds a SIGTERMed worker lets its running calls finish (DRAIN_TIMEOUT); the orchestrator's
+    grace period must be longer (README, "Deploys and drain")."""
     num_idle_processes: int | None = Field(default=None, ge=0)
     """Job processes kept warm; unset: LiveKit's default (one per CPU in production, 0 in dev)."""
 

@@ -17,10 +17,12 @@ Turns are persisted while the call runs (turnOrder identifies a stored turn), so
 sent, must never change. The recorder therefore only numbers a *settled prefix*: within one role,
 turns start one after the other, so a future item of role R cannot be dated before the newest R
 item seen so far. Every future item is thus dated at or after the watermark
-`min(newest user created_at, newest assistant created_at)`, and every pending turn dated strictly
-before it is final in position. Those turns are frozen with turn orders 1..k; the tail stays
-pending until both roles have moved past it, or until the call ends and `finalize()` numbers the
-rest. If an item ever breaks the assumption (arrives dated before an already numbered turn), it
+`min(newest user created_at, newest assistant created_at)`, and every pending turn dated at or
+before it is final in position (a future item dated exactly at the watermark sorts after it, by
+arrival). Those turns are frozen with turn orders 1..k; the tail stays pending until both roles
+have moved past it, or until the call ends and `finalize()` numbers the rest. In a conversation
+that alternates, the tail is the newest final turn alone: that, and what was being said, is what
+a worker killed mid-call cannot deliver (delivery.py sends every turn as it settles). If an item ever breaks the assumption (arrives dated before an already numbered turn), it
 is placed right after the numbered prefix instead of renumbering stored turns, and a warning is
 logged.
 """
@@ -112,7 +114,7 @@ class TranscriptRecorder:
             return
         watermark = min(self._newest.values())
         settled = 0
-        while settled < len(self._pending) and self._pending[settled].sort_key[0] < watermark:
+        while settled < len(self._pending) and self._pending[settled].sort_key[0] <= watermark:
             settled += 1
         if settled:
             self._frozen.extend(self._pending[:settled])

@@ -94,6 +94,7 @@ def build_server(runtime: Runtime) -> AgentServer:
         session_end_timeout=SESSION_END_TIMEOUT,
         # livekit-agents' /metrics server, on the same host as its health server (metrics.py)
         prometheus_port=settings.metrics_port,
+        drain_timeout=settings.drain_timeout,
         **kwargs,
     )
     server.rtc_session(entrypoint, agent_name=AGENT_NAME, on_session_end=on_session_end)
@@ -108,8 +109,8 @@ def build_server(runtime: Runtime) -> AgentServer:
     @server.on("worker_started")
     def _redeliver_spooled_transcripts() -> None:
         # The main process, once per worker start: transcripts and recordings spooled by earlier
-        # jobs (or an earlier run of the worker) are sent now and every spool_retry_interval
-        # seconds after.
+        # jobs (or an earlier run of the worker) are sent now, and whatever jobs spool from now
+        # on (looked for every spool_retry_interval seconds).
         logger.info("spool redelivery started", extra={"spool_dir": str(runtime.spool.directory)})
         redeliverer.start()
 

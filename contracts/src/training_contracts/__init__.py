@@ -13,6 +13,11 @@ Agent participant attributes::
 
     {"session.id": "1b9e…", "session.recording": "true"}   or   {"error": "session_create_failed"}
 
+Room metadata, written by the token service when the caller is missing (rooms.py says what the
+page shows)::
+
+    {"caller": "redialing"}          or          {"caller": "unavailable"}
+
 Evolution rule: a field is added by appending it with a default, so older readers ignore it and
 older writers still decode; a field's type never changes and a field is never removed or renamed.
 Anything else is a breaking change: it gets a new `version` tag (DISPATCH_VERSION) and the package's
@@ -76,6 +81,7 @@ from .paths import (
     INTERNAL_SCENARIO_PATH,
     INTERNAL_SESSIONS_PATH,
     INTERNAL_TRANSCRIPT_PATH,
+    LIVEKIT_WEBHOOK_PATH,
     OPENAPI_PATH,
     READY_PATH,
     RECORDING_PATH,
@@ -100,6 +106,7 @@ from .public_api import (
     TokenResponse,
     TurnView,
 )
+from .rooms import CALLER_JOIN_BOUND_S, CallerStatus, RoomNotice
 from .web_page import PAGE_CONFIG_PATH, IceServer, PageConfig
 
 __version__ = "1.0.0"
@@ -111,6 +118,7 @@ __all__ = [
     "ATTR_ERROR",
     "ATTR_RECORDING",
     "ATTR_SESSION_ID",
+    "CALLER_JOIN_BOUND_S",
     "DISPATCH_VERSION",
     "EVALUATION_PATH",
     "HEALTH_PATH",
@@ -120,6 +128,7 @@ __all__ = [
     "INTERNAL_SCENARIO_PATH",
     "INTERNAL_SESSIONS_PATH",
     "INTERNAL_TRANSCRIPT_PATH",
+    "LIVEKIT_WEBHOOK_PATH",
     "MAX_RECORDING_BYTES",
     "MAX_RECORDING_FAILURE_CHARS",
     "MAX_TURNS_PER_BATCH",
@@ -143,6 +152,7 @@ __all__ = [
     "AssignmentSessionRequest",
     "AssignmentView",
     "AttemptUsage",
+    "CallerStatus",
     "ContractError",
     "CreateSessionRequest",
     "CreateSessionResponse",
@@ -158,6 +168,7 @@ __all__ = [
     "RecordingAck",
     "RecordingFailure",
     "Role",
+    "RoomNotice",
     "ScenarioResponse",
     "SessionType",
     "SessionView",

@@ -13,7 +13,7 @@ from typing import Final
 import msgspec
 from msgspec import inspect
 
-from . import attributes, dispatch, internal_api, paths, public_api, web_page
+from . import attributes, dispatch, internal_api, paths, public_api, rooms, web_page
 
 WIRE_TYPES: Final[tuple[type[msgspec.Struct], ...]] = (
     dispatch.AgentDispatchMetadata,
@@ -41,6 +41,7 @@ WIRE_TYPES: Final[tuple[type[msgspec.Struct], ...]] = (
     public_api.AttemptUsage,
     internal_api.RecordingAck,
     internal_api.RecordingFailure,
+    rooms.RoomNotice,
 )
 
 UNIONS: Final[dict[str, object]] = {
@@ -53,6 +54,7 @@ ENUMS: Final[tuple[type[Enum], ...]] = (
     public_api.ApiErrorCode,
     internal_api.SessionType,
     internal_api.Role,
+    rooms.CallerStatus,
 )
 
 CONSTANTS: Final[dict[str, str | int]] = {
@@ -76,6 +78,7 @@ CONSTANTS: Final[dict[str, str | int]] = {
     "RECORDING_PATH": paths.RECORDING_PATH,
     "ATTEMPT_QUERY": paths.ATTEMPT_QUERY,
     "RECORDING_MEDIA_TYPE": internal_api.RECORDING_MEDIA_TYPE,
+    "CALLER_JOIN_BOUND_S": rooms.CALLER_JOIN_BOUND_S,
 }
 
 SCHEMA_FILE: Final = "training-contracts.schema.json"

@@ -57,6 +57,10 @@ class AssignmentSessionRequest(
     user_id: UUID
     assignment_id: UUID
     scenario_id: UUID | None = None
+    room_name: str | None = None
+    """The LiveKit room the call runs in: the token service maps the room's webhooks (the caller
+    or the trainee leaving, the room finishing) to this session attempt. Absent: no mapping, and
+    an attempt whose worker dies is only closed by the abandonment timeout."""
 
 
 class FreePracticeSessionRequest(
@@ -68,6 +72,8 @@ class FreePracticeSessionRequest(
     user_id: UUID
     assignment_id: None = None
     scenario_id: UUID | None = None
+    room_name: str | None = None
+    """As AssignmentSessionRequest.room_name."""
 
 
 CreateSessionRequest: TypeAlias = AssignmentSessionRequest | FreePracticeSessionRequest

@@ -13,6 +13,9 @@ ASSIGNMENTS_PATH: Final = "/api/assignments"
 RECORDING_PATH: Final = "/api/sessions/{session_id}/recording"
 """`?attempt=N` (default: the current attempt); answers audio/ogg, and 206 to a Range request."""
 
+LIVEKIT_WEBHOOK_PATH: Final = "/api/livekit/webhook"
+"""livekit-server posts its webhooks here, signed with the API key (no user, no internal key)."""
+
 INTERNAL_SESSIONS_PATH: Final = "/api/internal/sessions"
 INTERNAL_TRANSCRIPT_PATH: Final = "/api/internal/sessions/{session_id}/transcript"
 INTERNAL_SCENARIO_PATH: Final = "/api/internal/scenarios/{scenario_id}"

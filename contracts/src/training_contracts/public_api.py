@@ -58,6 +58,10 @@ class SessionView(WireStruct, frozen=True, kw_only=True):
     usage: list[AttemptUsage] = msgspec.field(default_factory=list)
     """What each attempt cost in model tokens, by attempt; attempts with no usage recorded are
     left out."""
+    cut_short: bool = False
+    """The current attempt was closed without its caller's final transcript (the caller's worker
+    was lost mid-call): `turns` are those stored before. A final transcript arriving later clears
+    it."""
 
 
 Score = Annotated[int, msgspec.Meta(ge=0, le=100)]
@@ -81,6 +85,9 @@ class Evaluation(WireStruct, frozen=True, kw_only=True):
     improvements: list[Observation]
     model: str
     created_at: datetime
+    cut_short: bool = False
+    """The attempt ended when its caller was lost (see SessionView.cut_short); the feedback covers
+    the turns stored until then."""
 
 
 class AssignmentView(WireStruct, frozen=True, kw_only=True):

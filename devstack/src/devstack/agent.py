@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import sys
 import time
 from collections.abc import Iterator, Mapping
@@ -37,6 +39,16 @@ class AgentWorker:
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
         """SIGTERM (the worker drains its jobs), then SIGKILL after `timeout`."""
         self.process.terminate(timeout)
+
+    def drain(self) -> None:
+        """SIGTERM and return at once, as a rolling deploy does: the worker takes no new calls
+        and exits when its running calls have ended (`stop` then waits for that)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.process.pid, signal.SIGTERM)
+
+    def kill(self) -> None:
+        """SIGKILL its process group, job processes included: a worker lost outright."""
+        self.process.kill()
 
 
 @contextlib.contextmanager

@@ -22,6 +22,8 @@ import shutil
 from collections.abc import Callable
 from typing import Any
 
+from training_contracts import LIVEKIT_WEBHOOK_PATH
+
 from .livekit import LiveKitServer, livekit_server
 from .ports import free_port
 from .redis import RedisServer, redis_server
@@ -110,11 +112,16 @@ class ClusterStack(Stack):
         """Start node `name` (again), on its port, with the same Redis."""
         if name in self.nodes:
             raise StackError(f"{name} is already running")
+        # Each node posts its webhooks to a token service of its own: the rooms' state is in
+        # Postgres, so whichever process a room's events land on, every one can act on it.
+        index = list(self._node_ports).index(name) + 1
+        token_service = self._ts_ports[_token_service(index)]
         node = livekit_server(
             log_dir=self.log_dir,
             port=self._node_ports[name],
             redis_address=self.redis.address,
             name=name,
+            webhook_urls=[f"http://127.0.0.1:{token_service}{LIVEKIT_WEBHOOK_PATH}"],
         )
         self.nodes[name] = self._parts.start(name, node)
         return self.nodes[name]

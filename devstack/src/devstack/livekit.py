@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +83,7 @@ def _config(
     api_secret: str,
     *,
     redis_address: str | None,
+    webhook_urls: Sequence[str],
 ) -> str:
     config: dict[str, object] = {
         "port": port,
@@ -96,6 +97,9 @@ def _config(
         config["node_selector"] = {"kind": "any", "sort_by": "rooms"}
         # JSON lines, so where a room runs can be read from the node's log (room_node).
         config["logging"] = {"json": True}
+    if webhook_urls:
+        # Signed with this key; --dev keeps the rest of its defaults beside a --config file.
+        config["webhook"] = {"api_key": api_key, "urls": list(webhook_urls)}
     # JSON is YAML: no YAML library needed to write it.
     return json.dumps(config, indent=2) + "\n"
 
@@ -109,8 +113,10 @@ def livekit_server(
     api_secret: str = DEV_API_SECRET,
     redis_address: str | None = None,
     name: str = "livekit-server",
+    webhook_urls: Sequence[str] = (),
 ) -> Iterator[LiveKitServer]:
-    """Run `livekit-server --dev --bind 127.0.0.1` until the block ends.
+    """Run `livekit-server --dev --bind 127.0.0.1` until the block ends, posting its webhooks
+    (signed with `api_key`) to `webhook_urls`.
 
     The log goes to `log_dir/<name>.log` (default: a fresh temporary folder, kept afterwards).
     With `redis_address` it is a node of a multi-node cluster (see the module docstring).
@@ -123,7 +129,15 @@ def livekit_server(
     udp_port = free_port()  # a free TCP port number; UDP on loopback is almost never taken
     config = workdir / "livekit.yaml"
     config.write_text(
-        _config(port, tcp_port, udp_port, api_key, api_secret, redis_address=redis_address)
+        _config(
+            port,
+            tcp_port,
+            udp_port,
+            api_key,
+            api_secret,
+            redis_address=redis_address,
+            webhook_urls=webhook_urls,
+        )
     )
     argv = [
         str(binary),

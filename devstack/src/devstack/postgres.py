@@ -47,6 +47,28 @@ class PostgresServer:
     port: int
     datadir: Path
     database: str
+    options: str = ""
+    """The server's command-line options, for `start` after a `stop`."""
+    log_path: Path | None = None
+
+    def _pg_ctl(self, *args: str) -> None:
+        argv = [str(_bindir() / "pg_ctl"), "-D", str(self.datadir), *args]
+        result = subprocess.run(_as_server_user(argv), capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f"pg_ctl {args[-1]} failed ({result.returncode}): {result.stderr}")
+
+    def stop(self) -> None:
+        """A fast shutdown, as an operator's restart does it: every connection is told and closed."""
+        self._pg_ctl("-m", "fast", "-w", "stop")
+
+    def start(self) -> None:
+        """Start it again on its port and data (after `stop`); returns once it accepts connections."""
+        log = ["-l", str(self.log_path)] if self.log_path is not None else []
+        self._pg_ctl("-o", self.options, *log, "-w", "-t", "60", "start")
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
 
     def dsn(self, database: str | None = None) -> str:
         return f"postgresql://{_SUPERUSER}@127.0.0.1:{self.port}/{database or self.database}"
@@ -90,7 +112,10 @@ def postgres_server(
     if os.geteuid() == 0:
         shutil.chown(root, _SUPERUSER)
     port = port or free_port()
-    server = PostgresServer(port=port, datadir=datadir, database=database)
+    options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+    server = PostgresServer(
+        port=port, datadir=datadir, database=database, options=options, log_path=root / "log"
+    )
 
     def run(argv: list[str]) -> None:
         result = subprocess.run(_as_server_user(argv), capture_output=True, text=True, check=False)
@@ -111,23 +136,8 @@ def postgres_server(
             "--no-sync",
         ]
     )
-    options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
     try:
-        run(
-            [
-                str(bindir / "pg_ctl"),
-                "-D",
-                str(datadir),
-                "-o",
-                options,
-                "-l",
-                str(root / "log"),
-                "-w",
-                "-t",
-                "60",
-                "start",
-            ]
-        )
+        server.start()
         server.create_database(database)
         yield server
     finally:

@@ -21,6 +21,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from training_contracts import LIVEKIT_WEBHOOK_PATH
+
 from .agent import STOP_TIMEOUT_S, AgentWorker, agent_worker
 from .environment import ServiceEnv
 from .livekit import LiveKitServer, find_livekit_server, livekit_server
@@ -155,7 +157,12 @@ class Stack:
         self.stub = self._parts.start("openai-stub", stub)
 
     def _start_livekit(self) -> None:
-        server = livekit_server(log_dir=self.log_dir, port=self._livekit_port)
+        # The token service's port is known before it starts: webhooks go there from the start.
+        server = livekit_server(
+            log_dir=self.log_dir,
+            port=self._livekit_port,
+            webhook_urls=[self.token_service_url + LIVEKIT_WEBHOOK_PATH],
+        )
         self.livekit = self._parts.start("livekit-server", server)
 
     # -- the token service -----------------------------------------------------------------------
@@ -236,6 +243,13 @@ class Stack:
         worker = self.workers.pop(name, None)
         if worker is not None:
             worker.stop(timeout)
+        self._parts.stop(_worker_part(name))
+
+    def kill_agent(self, name: str = DEFAULT_AGENT) -> None:
+        """SIGKILL the worker's process group: its calls are lost with it."""
+        worker = self.workers.pop(name, None)
+        if worker is not None:
+            worker.kill()
         self._parts.stop(_worker_part(name))
 
     @contextlib.contextmanager

@@ -23,10 +23,12 @@ from .auth import require_internal_key, require_user, user_id_from
 from .errors import EXCEPTION_HANDLERS
 from .evaluation.controller import EvaluationController
 from .health import HealthController
+from .lost_connection import RetryOnLostConnection
 from .metrics import ServiceMetrics
 from .openapi import INTERNAL, SECURITY_COMPONENTS, USER
 from .recordings.controller import RecordingController
 from .recordings.internal_controller import InternalRecordingController
+from .rooms.controller import WebhookController
 from .scenarios.controller import InternalScenarioController
 from .services import (
     attach,
@@ -80,6 +82,7 @@ def _route_handlers() -> list[ControllerRouterHandler]:
                 InternalRecordingController,
             ],
         ),
+        WebhookController,
         HealthController,
     ]
 
@@ -113,6 +116,7 @@ def create_app(settings: Settings, metrics: ServiceMetrics | None = None) -> Lit
         lifespan=[lifespan],
         dependencies=_DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[RetryOnLostConnection()],
         cors_config=CORSConfig(
             allow_origins=settings.allowed_origin_list,
             allow_methods=["GET", "POST"],

@@ -70,8 +70,10 @@ QUERY: Final = (_fixed_code(ValidationException),)
 
 USER_SCHEME: Final = "userId"
 INTERNAL_SCHEME: Final = "internalKey"
+WEBHOOK_SCHEME: Final = "livekitWebhook"
 USER: Final[list[SecurityRequirement]] = [{USER_SCHEME: []}]
 INTERNAL: Final[list[SecurityRequirement]] = [{INTERNAL_SCHEME: []}]
+WEBHOOK: Final[list[SecurityRequirement]] = [{WEBHOOK_SCHEME: []}]
 SECURITY_COMPONENTS: Final = Components(
     security_schemes={
         USER_SCHEME: SecurityScheme(
@@ -85,6 +87,13 @@ SECURITY_COMPONENTS: Final = Components(
             name=INTERNAL_KEY_HEADER,
             security_scheme_in="header",
             description="The shared secret of the internal API (the agent's)",
+        ),
+        WEBHOOK_SCHEME: SecurityScheme(
+            type="apiKey",
+            name="Authorization",
+            security_scheme_in="header",
+            description="livekit-server's signature: a JWT of the API key holding the body's "
+            "SHA-256",
         ),
     }
 )

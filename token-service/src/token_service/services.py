@@ -11,6 +11,7 @@ from typing import Final
 
 import httpx
 from litestar.datastructures import State
+from livekit import api
 
 from .db import Connection, Pool, create_pool
 from .evaluation.client import ChatCompletionsClient
@@ -18,6 +19,8 @@ from .evaluation.evaluator import Evaluator
 from .metrics import ServiceMetrics, start_metrics_server
 from .recordings.config import Recordings
 from .recordings.storage import FilesystemStore
+from .rooms.livekit import RoomControl, webhook_receiver
+from .rooms.service import CallRooms, RoomPolicy, Sweeper
 from .settings import Settings
 from .tokens.minting import TokenMinter
 from .tokens.service import TokenIssuer
@@ -36,6 +39,8 @@ class Services:
     internal_key: bytes
     metrics: ServiceMetrics
     recordings: Recordings
+    call_rooms: CallRooms
+    webhook_receiver: api.WebhookReceiver
 
 
 @asynccontextmanager
@@ -47,6 +52,22 @@ async def open_services(settings: Settings, metrics: ServiceMetrics) -> AsyncIte
     server = None
     if settings.metrics_port is not None:
         server = start_metrics_server(metrics, settings.metrics_host, settings.metrics_port)
+    lkapi = api.LiveKitAPI(
+        settings.livekit_api_base, settings.livekit_api_key, settings.livekit_api_secret
+    )
+    call_rooms = CallRooms(
+        pool,
+        RoomControl(lkapi),
+        RoomPolicy(
+            join_bound_s=settings.caller_join_bound_s,
+            tries=settings.redispatch_tries,
+            backoff_s=settings.redispatch_backoff_s,
+            backoff_max_s=settings.redispatch_backoff_max_s,
+        ),
+    )
+    sweeper = Sweeper(call_rooms, settings.room_sweep_interval_s)
+    if settings.room_sweep_interval_s > 0:
+        sweeper.start()
     try:
         async with httpx.AsyncClient() as http:
             yield Services(
@@ -76,11 +97,17 @@ async def open_services(settings: Settings, metrics: ServiceMetrics) -> AsyncIte
                     upload_timeout_s=settings.recording_upload_timeout_s,
                     record_free_practice=settings.record_free_practice,
                 ),
+                call_rooms=call_rooms,
+                webhook_receiver=webhook_receiver(
+                    settings.livekit_api_key, settings.livekit_api_secret
+                ),
             )
     finally:
         if server is not None:
             server.close()
             metrics.server = None
+        await sweeper.aclose()
+        await lkapi.aclose()
         await pool.close()
 
 

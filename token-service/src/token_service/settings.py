@@ -7,6 +7,8 @@ from typing import Annotated, TypeVar
 from pydantic import Field, StringConstraints, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from training_contracts import CALLER_JOIN_BOUND_S
+
 Required = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 REQUIRED_SETTINGS = (
@@ -69,6 +71,22 @@ class Settings(RecordingSettings):
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
     """Where Prometheus' `/metrics` is served, apart from the public port; unset: nowhere."""
+    db_reconnect_timeout_s: float = Field(default=2.0, gt=0)
+    livekit_api_url: str | None = None
+    """Where the service reaches livekit-server's API (dispatch, room metadata); unset: LIVEKIT_URL."""
+    caller_join_bound_s: float = Field(default=CALLER_JOIN_BOUND_S, gt=0)
+    """A trainee without a caller this long gets the caller dispatched again (rooms/)."""
+    redispatch_tries: int = Field(default=8, ge=0)
+    """Dispatches per wait at most: with the backoffs below, about a minute after the bound."""
+    redispatch_backoff_s: float = Field(default=4.0, gt=0)
+    """Between the first two dispatches of one wait; doubles after each, up to the maximum."""
+    redispatch_backoff_max_s: float = Field(default=8.0, gt=0)
+    room_sweep_interval_s: float = Field(default=1.0, ge=0)
+    """How often each process looks for rooms whose trainee waits; 0: never (tests sweep by hand)."""
+
+    @property
+    def livekit_api_base(self) -> str:
+        return self.livekit_api_url or self.livekit_url
 
     @property
     def allowed_origin_list(self) -> list[str]:

@@ -1,7 +1,9 @@
 """POST EVALUATION_PATH: feedback on the current attempt, generated once and stored.
 
 409 `transcript_pending` until the agent's final transcript batch has completed the attempt (or
-the attempt was abandoned: see repository.ABANDONED_AFTER_S),
+the token service closed it when its caller was lost, see rooms/, or it was abandoned: see
+repository.ABANDONED_AFTER_S), and again when more of the transcript arrived while the model
+was thinking (a late final batch after a cut-short close; the next request evaluates it all),
 409 `transcript_empty` when it completed with no turns, 502 `evaluation_unavailable` when the model
 gives no usable answer. No database connection is held while the model thinks.
 """
@@ -90,10 +92,22 @@ class EvaluationController(Controller):
         async with db_pool.connection() as conn:
             if usage is not None:
                 await record_usage(conn, session_id, attempt, UsageSource.EVALUATION, usage)
-            await repository.save(conn, session_id, attempt, feedback, evaluator.model)
+            await repository.save(
+                conn,
+                session_id,
+                attempt,
+                turns=len(turns),
+                feedback=feedback,
+                model=evaluator.model,
+            )
             # The first stored evaluation wins when two requests raced to the model.
             saved = await repository.load_context(conn, session_id, attempt=attempt)
-        evaluation = saved.stored(session_id) if saved is not None else None
-        if evaluation is None:
+        if saved is None:
             raise ApiError(ApiErrorCode.NOT_FOUND, "session not found")
+        evaluation = saved.stored(session_id)
+        if evaluation is None:
+            raise ApiError(
+                ApiErrorCode.TRANSCRIPT_PENDING,
+                f"more of attempt {attempt}'s transcript arrived while it was evaluated",
+            )
         return evaluation

@@ -23,6 +23,8 @@ class EvaluationContext(msgspec.Struct, frozen=True, kw_only=True):
     current_attempt: int
     abandoned: bool
     """No final batch, but nothing happened to the attempt for ABANDONED_AFTER_S: its worker died."""
+    cut_short: bool
+    """The token service closed the attempt when its caller was lost (rooms/)."""
     scenario_title: str | None
     caller_prompt: str | None
     evaluated_attempt: int | None
@@ -53,6 +55,7 @@ class EvaluationContext(msgspec.Struct, frozen=True, kw_only=True):
             improvements=_decode_observations(self.improvements),
             model=self.model,
             created_at=self.evaluated_at,
+            cut_short=self.cut_short,
         )
 
 
@@ -67,6 +70,9 @@ SELECT s.user_id, s.status, s.current_attempt,
            (SELECT max(t.created_at) FROM transcript_turns AS t
             WHERE t.session_id = s.id AND t.attempt = s.current_attempt)
        ) < now() - make_interval(secs => %(abandoned_after_s)s) AS abandoned,
+       EXISTS (SELECT 1 FROM attempt_cut_short AS c
+               WHERE c.session_id = s.id
+                 AND c.attempt = coalesce(%(attempt)s::int, s.current_attempt)) AS cut_short,
        sc.title AS scenario_title, sc.caller_prompt,
        e.attempt AS evaluated_attempt, e.overall_score, e.summary, e.strengths::text AS strengths,
        e.improvements::text AS improvements, e.model, e.created_at AS evaluated_at
@@ -91,20 +97,31 @@ async def load_context(
 
 
 async def save(
-    conn: Connection, session_id: UUID, attempt: int, feedback: Feedback, model: str
+    conn: Connection,
+    session_id: UUID,
+    attempt: int,
+    *,
+    turns: int,
+    feedback: Feedback,
+    model: str,
 ) -> None:
-    """Store the evaluation unless one is already stored (then the first one stays)."""
+    """Store the evaluation of the attempt's `turns` turns unless one is already stored (then the
+    first one stays) or the attempt has more turns by now (a transcript that came after a
+    cut-short close: this evaluation would be stale at birth)."""
     await conn.execute(
         """
         INSERT INTO evaluations
             (session_id, attempt, overall_score, summary, strengths, improvements, model)
-        VALUES (%(session_id)s, %(attempt)s, %(overall_score)s, %(summary)s,
-                %(strengths)s::jsonb, %(improvements)s::jsonb, %(model)s)
+        SELECT %(session_id)s, %(attempt)s, %(overall_score)s, %(summary)s,
+               %(strengths)s::jsonb, %(improvements)s::jsonb, %(model)s
+        WHERE (SELECT count(*) FROM transcript_turns
+               WHERE session_id = %(session_id)s AND attempt = %(attempt)s) = %(turns)s
         ON CONFLICT (session_id, attempt) DO NOTHING
         """,
         {
             "session_id": session_id,
             "attempt": attempt,
+            "turns": turns,
             "overall_score": feedback.overall_score,
             "summary": feedback.summary,
             "strengths": _encode(feedback.strengths).decode(),

@@ -25,6 +25,7 @@ from training_contracts import (
 
 from ..db import Connection
 from ..errors import ApiError
+from ..lost_connection import STREAMS_FILE
 from ..openapi import DATABASE, PATH_ID, QUERY, binary, documented, header
 from ..routes import route
 from . import repository
@@ -83,6 +84,7 @@ class RecordingController(Controller):
     @get(
         route(RECORDING_PATH),
         operation_id="getRecording",
+        opt={STREAMS_FILE: True},
         summary="An attempt's recording (Ogg/Opus, trainee left, caller right); Range for seeking",
         media_type=RECORDING_MEDIA_TYPE,
         operation_class=documented(

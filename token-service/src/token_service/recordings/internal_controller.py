@@ -37,6 +37,7 @@ from training_contracts import (
 
 from ..db import Pool
 from ..errors import ApiError
+from ..lost_connection import STREAMS_FILE
 from ..openapi import (
     BODY,
     DATABASE,
@@ -107,6 +108,7 @@ class InternalRecordingController(Controller):
     @put(
         route(INTERNAL_RECORDING_PATH),
         operation_id="storeRecording",
+        opt={STREAMS_FILE: True},
         summary="Store an attempt's recording (Ogg/Opus body); a repeated upload is discarded",
         status_code=HTTP_200_OK,
         request_max_body_size=MAX_RECORDING_BYTES,

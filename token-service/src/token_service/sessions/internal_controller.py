@@ -26,6 +26,7 @@ from ..metrics import ServiceMetrics
 from ..openapi import BODY, DATABASE, PATH_ID, documented, session_links
 from ..recordings import repository as recordings_repository
 from ..recordings.config import Recordings
+from ..rooms import repository as rooms
 from ..routes import post_ok
 from ..usage.repository import UsageSource, record_usage
 from . import repository
@@ -111,6 +112,8 @@ class InternalSessionController(Controller):
             # deleted between the lookup and the insert
             raise _not_found("user, assignment or scenario") from exc
         metrics.sessions_created.labels(data.type.value).inc()
+        if data.room_name is not None:
+            await rooms.record_session(db, data.room_name, session_id, attempt)
         return CreateSessionResponse(session_id=session_id, attempt=attempt, record=record)
 
     @post_ok(

@@ -39,6 +39,7 @@ class SessionRow(msgspec.Struct, frozen=True, kw_only=True):
     status: str
     created_at: datetime
     updated_at: datetime
+    cut_short: bool
 
 
 class TranscriptOutcome(msgspec.Struct, frozen=True, kw_only=True):
@@ -118,7 +119,10 @@ async def start_free_practice(
 # current attempt. Nothing is stored when a turn names an attempt the session has not reached
 # (max_attempt > current_attempt tells the caller). `final` completes the session when the batch
 # is about its current attempt. Every CTE sees the same snapshot, and the data-modifying ones
-# run exactly once whatever the outer SELECT reads.
+# run exactly once whatever the outer SELECT reads. Turns new to an attempt that was already
+# evaluated (it was closed cut short, then its transcript came after all) make that evaluation
+# stale: it goes, and the next request makes a new one. A final batch for an attempt closed cut
+# short completes it for real.
 _STORE_TRANSCRIPT = """
 WITH session AS (
     SELECT id, current_attempt FROM sessions WHERE id = %(session_id)s
@@ -147,6 +151,14 @@ WITH session AS (
       AND (SELECT ok FROM valid) AND coalesce((SELECT all_current FROM valid), true)
       -- re-checked on the latest row version: a new attempt started meanwhile stays active
       AND current_attempt = (SELECT current_attempt FROM session)
+), stale AS (
+    DELETE FROM evaluations
+    WHERE session_id = %(session_id)s AND EXISTS (SELECT 1 FROM inserted)
+      AND attempt IN (SELECT attempt FROM batch)
+), whole AS (
+    DELETE FROM attempt_cut_short
+    WHERE session_id = %(session_id)s AND %(final)s AND (SELECT ok FROM valid)
+      AND attempt IN (SELECT attempt FROM batch)
 )
 SELECT EXISTS (SELECT 1 FROM session) AS session_found,
        (SELECT current_attempt FROM session) AS current_attempt,
@@ -181,8 +193,11 @@ async def get_session(conn: Connection, session_id: UUID) -> SessionRow | None:
         await cur.execute(
             """
             SELECT id, type, user_id, assignment_id, scenario_id, current_attempt, status,
-                   created_at, updated_at
-            FROM sessions WHERE id = %s
+                   created_at, updated_at,
+                   EXISTS (SELECT 1 FROM attempt_cut_short AS c
+                           WHERE c.session_id = s.id AND c.attempt = s.current_attempt)
+                       AS cut_short
+            FROM sessions AS s WHERE id = %s
             """,
             (session_id,),
         )
@@ -228,4 +243,5 @@ def session_view(
         assignment_id=row.assignment_id,
         scenario_id=row.scenario_id,
         usage=usage or [],
+        cut_short=row.cut_short,
     )

@@ -10,6 +10,7 @@ handler stays, so the app alone is complete and documented.
 """
 
 from typing import Final
+from uuid import UUID
 
 import msgspec
 from litestar import Litestar
@@ -17,9 +18,10 @@ from litestar.enums import ScopeType
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.types import HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
 
-from training_contracts import TOKEN_PATH, USER_ID_HEADER
+from training_contracts import TOKEN_PATH, USER_ID_HEADER, TokenRequest
 
 from ..auth import parse_user_id
+from ..db import once_more_if_lost
 from ..errors import classify
 from ..services import services_of
 from .service import decode_token_request
@@ -29,6 +31,17 @@ _USER_ID_HEADER: Final = USER_ID_HEADER.encode()
 _ORIGIN: Final = b"origin"
 _JSON_HEADERS: Final = [(b"content-type", b"application/json")]
 _encode = msgspec.json.Encoder().encode
+
+
+_Answer = tuple[int, bytes, list[tuple[bytes, bytes]]]
+"""Status, body and the headers beyond content type and length."""
+
+
+def _failed(exc: Exception) -> _Answer:
+    """Every failure answers as Litestar's handlers would."""
+    failure = classify(exc, _WHERE)
+    headers = [(name.lower().encode(), value.encode()) for name, value in failure.headers]
+    return failure.status, failure.encode(), headers
 
 
 class TokenFastRoute:
@@ -75,18 +88,23 @@ class TokenFastRoute:
         }
         await send(end)
 
-    async def _answer(
-        self, user_header: bytes | None, receive: Receive
-    ) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+    async def _answer(self, user_header: bytes | None, receive: Receive) -> _Answer:
         try:
             user_id = parse_user_id(user_header.decode("latin-1") if user_header else None)
             request = decode_token_request(await self._read_body(receive))
+        except Exception as exc:
+            return _failed(exc)
+        # as lost_connection.py does for Litestar's routes
+        return await once_more_if_lost(
+            lambda: self._issue(user_id, request), lambda answer: answer[0] >= 500
+        )
+
+    async def _issue(self, user_id: UUID, request: TokenRequest | None) -> _Answer:
+        try:
             issuer = services_of(self._app.state).token_issuer
             return 200, _encode(await issuer.issue(user_id, request)), []
-        except Exception as exc:  # every failure answers as Litestar's handlers would
-            failure = classify(exc, _WHERE)
-            headers = [(name.lower().encode(), value.encode()) for name, value in failure.headers]
-            return failure.status, failure.encode(), headers
+        except Exception as exc:
+            return _failed(exc)
 
     async def _read_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
