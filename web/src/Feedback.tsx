@@ -1,9 +1,10 @@
 // After hang-up: Get Feedback asks for the evaluation (retrying while the transcript is being
-// stored) and ties every strength and improvement to the turns of the stored transcript.
+// stored) and ties every strength and improvement to the turns of the stored transcript. One per
+// session: the call's, and that of a call whose caller's line dropped.
 import { useState } from "react";
 import { ApiError, EVALUATION_ATTEMPTS, type TokenServiceClient } from "./api";
 import { Role, type Evaluation, type Observation, type TurnView } from "./contracts";
-import { apiErrorMessage } from "./messages";
+import { apiErrorMessage, CALLER_MESSAGES } from "./messages";
 
 type State =
   | { kind: "idle" }
@@ -32,7 +33,14 @@ function Moments({ observation, turns }: { observation: Observation; turns: Turn
   );
 }
 
-export function Feedback({ client, sessionId }: { client: TokenServiceClient; sessionId: string }) {
+export interface FeedbackProps {
+  client: TokenServiceClient;
+  sessionId: string;
+  title?: string;
+  testId?: string;
+}
+
+export function Feedback({ client, sessionId, title = "Feedback", testId = "feedback" }: FeedbackProps) {
   const [state, setState] = useState<State>({ kind: "idle" });
 
   const getFeedback = async () => {
@@ -52,8 +60,8 @@ export function Feedback({ client, sessionId }: { client: TokenServiceClient; se
   };
 
   return (
-    <section aria-label="Feedback" data-testid="feedback" data-state={state.kind}>
-      <h2>Feedback</h2>
+    <section aria-label={title} data-testid={testId} data-session-id={sessionId} data-state={state.kind}>
+      <h2>{title}</h2>
       <button
         type="button"
         data-testid="get-feedback"
@@ -73,7 +81,12 @@ export function Feedback({ client, sessionId }: { client: TokenServiceClient; se
         </p>
       ) : null}
       {state.kind === "done" ? (
-        <div data-testid="evaluation">
+        <div data-testid="evaluation" data-cut-short={state.evaluation.cutShort === true}>
+          {state.evaluation.cutShort ? (
+            <p className="note" data-testid="cut-short">
+              {CALLER_MESSAGES.cutShort}
+            </p>
+          ) : null}
           <p>
             Score <strong data-testid="score">{state.evaluation.overallScore}</strong> / 100 (attempt{" "}
             {state.evaluation.attempt})
