@@ -5,7 +5,7 @@ room bounds, the agent worker) and the trainee page; renders the fake microphone
 prints one line `READY {json}` (see `Ready`). Meanwhile two more workers register, one after the
 other, each announced by `WORKER-READY <name>` (or `WORKER-FAILED <name> <why>`): one whose
 internal API is unreachable (under its own agent name, as tests-e2e/test_agent_failure.py does),
-then a standby caller. It runs until its standard input closes, and takes one command there:
+then two standby callers. It runs until its standard input closes, and takes one command there:
 
     DROP-CALLER <room>   the worker holding the call in <room> is lost (SIGKILL), and its caller
                          is removed from the room at once; answered `DROPPED <room> <identities>`
@@ -79,6 +79,7 @@ UNWATCHED_ROOM_PREFIX = "browser-unwatched-"
 every room if webhooks were not configured, so only the page's own bound ends a wait there."""
 UNREACHABLE_WORKER = "agent-unreachable-api"
 STANDBY_WORKER = "standby"
+SECOND_STANDBY_WORKER = "standby-2"
 
 CALLER_JOIN_BOUND_S = 3
 REDISPATCH_TRIES = 4
@@ -167,8 +168,8 @@ def say(line: str) -> None:
 
 def start_extra_workers(stack: Stack) -> None:
     """One after the other, so the machine is not starting two at once while the first tests run:
-    a worker whose token service is a closed port (session creation fails), then a standby caller
-    (a second worker of the real agent name: after a dropped line, the new caller's)."""
+    a worker whose token service is a closed port (session creation fails), then two standby
+    callers (workers of the real agent name: after each dropped line, the new caller's)."""
     closed_port = free_port()  # bound and released: nothing listens there
     extra_workers = {
         UNREACHABLE_WORKER: {
@@ -177,6 +178,7 @@ def start_extra_workers(stack: Stack) -> None:
             "NUM_IDLE_PROCESSES": "1",
         },
         STANDBY_WORKER: {"NUM_IDLE_PROCESSES": "1"},
+        SECOND_STANDBY_WORKER: {"NUM_IDLE_PROCESSES": "1"},
     }
     for name, env in extra_workers.items():
         t0 = time.monotonic()

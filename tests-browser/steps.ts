@@ -171,6 +171,7 @@ export async function hangUp(page: Page): Promise<void> {
 
 export interface FeedbackShown {
   sessionId: string;
+  attempt: number;
   score: number;
   strengths: number;
   improvements: number;
@@ -192,6 +193,7 @@ export async function getFeedback(page: Page, section = "feedback"): Promise<Fee
   const note = feedback.getByTestId("cut-short");
   return {
     sessionId: (await feedback.getAttribute("data-session-id")) ?? "",
+    attempt: Number(await feedback.getByTestId("evaluation").getAttribute("data-attempt")),
     score: Number(await feedback.getByTestId("score").innerText()),
     strengths: await feedback.locator('[data-testid="strengths"] > li').count(),
     improvements: await feedback.locator('[data-testid="improvements"] > li').count(),

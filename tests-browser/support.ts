@@ -38,7 +38,7 @@ export interface Ready {
 }
 
 /** The workers the harness starts after READY, one after the other. */
-export type ExtraWorker = "agent-unreachable-api" | "standby";
+export type ExtraWorker = "agent-unreachable-api" | "standby" | "standby-2";
 
 export interface Harness {
   ready: Ready;
@@ -58,7 +58,7 @@ export async function startHarness(): Promise<Harness> {
   const exited = once(child, "exit");
   const lines = createInterface({ input: child.stdout! });
   const workers = new Map<string, Promise<void>>();
-  for (const name of ["agent-unreachable-api", "standby"] satisfies ExtraWorker[]) {
+  for (const name of ["agent-unreachable-api", "standby", "standby-2"] satisfies ExtraWorker[]) {
     const registered = new Promise<void>((resolveWorker, reject) => {
       lines.on("line", (line) => {
         if (line === `WORKER-READY ${name}`) resolveWorker();

@@ -222,6 +222,36 @@ describe("the trainee page", { timeout: 600_000 }, () => {
     await screenshot(p, ready, "caller-dropped-feedback");
   });
 
+  // An assignment's caller is lost: the new caller (the second standby worker) carries on with the
+  // same session's next attempt, and each attempt gets feedback of its own (`?attempt=N`).
+  test("an assignment's line drops: the next attempt carries on, and each attempt gets its feedback", async (t) => {
+    const { ready } = harness;
+    const [user, assignment] = [ready.demoUserIds[1]!, ready.demoAssignmentIds[1]!];
+    const p = await page();
+    await chooseUser(p, user);
+    await choose(p, assignment);
+    await harness.worker("standby-2");
+    await startCall(p);
+    const sessionId = await waitForSession(p);
+    const first = Number(await p.getByTestId("attempt").getAttribute("data-attempt"));
+    await assertFirstExchange(p, ready);
+    await waitForStoredTurns(ready, user, sessionId, 1);
+    await harness.dropCaller(await roomName(p));
+    assert.equal(await callerLine(p, "dropped"), DROPPED);
+    await p.locator(`[data-testid="attempt"][data-attempt="${first + 1}"]`).waitFor({ timeout: JOIN_MS });
+    assert.equal(await p.getByTestId("session-id").innerText(), sessionId, "the same session goes on");
+    assert.equal(await p.getByTestId("transcript-divider").count(), 1);
+    await assertFirstExchange(p, ready, 1);
+    for (const fact of await deliveryFacts(p)) t.diagnostic(fact);
+    await hangUp(p);
+    const current = await getFeedback(p);
+    assert.deepEqual([current.sessionId, current.attempt, current.cutShortNote], [sessionId, first + 1, undefined]);
+    const dropped = await getFeedback(p, "feedback-dropped");
+    assert.deepEqual([dropped.sessionId, dropped.attempt, dropped.cutShortNote], [sessionId, first, CUT_SHORT]);
+    assert.ok(dropped.quotedTurns + dropped.strengths > 0, JSON.stringify(dropped));
+    await screenshot(p, ready, "assignment-dropped-feedback");
+  });
+
   // The last caller worker is lost: the token service re-dials a bounded number of times, then
   // tells the page no caller is coming; the assignment's cut-short attempt keeps its feedback.
   test("the caller's line drops and no caller is left: no caller is available, feedback on the dropped call", async (t) => {

@@ -5,7 +5,7 @@ import { LiveKitRoom, RoomAudioRenderer, StartAudio } from "@livekit/components-
 import { DisconnectReason, Room, type RoomConnectOptions } from "livekit-client";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { ApiError, TokenServiceClient } from "./api";
-import { continued, withCaller, withDropped, type Attempt } from "./attempts";
+import { laterAttempts, withCaller, withDropped, type Attempt } from "./attempts";
 import { CallLog, type LogEntry } from "./callLog";
 import type { CallerEvents } from "./caller";
 import { CallPanel } from "./CallPanel";
@@ -230,22 +230,16 @@ export function App({ config }: { config: RunConfig }) {
         <Feedback key={current.sessionId} client={client} sessionId={current.sessionId} />
       ) : null}
       {phase.kind === "ended"
-        ? droppedAttempts.map((attempt) =>
-            continued(attempts, attempt) ? (
-              <p key={attempt.callerIdentity} className="muted" data-testid="dropped-attempt-kept">
-                The dropped call's turns are kept with this assignment's session; feedback is on
-                the latest attempt.
-              </p>
-            ) : (
-              <Feedback
-                key={attempt.callerIdentity}
-                client={client}
-                sessionId={attempt.sessionId}
-                title="Feedback on the dropped call"
-                testId="feedback-dropped"
-              />
-            ),
-          )
+        ? droppedAttempts.map((attempt) => (
+            <Feedback
+              key={attempt.callerIdentity}
+              client={client}
+              sessionId={attempt.sessionId}
+              laterAttempts={laterAttempts(attempts, attempt)}
+              title="Feedback on the dropped call"
+              testId="feedback-dropped"
+            />
+          ))
         : null}
       <p className="muted" data-testid="caller-peak" data-peak={callerPeak.toFixed(3)}>
         Loudest caller audio so far: {(callerPeak * 100).toFixed(0)}%

@@ -36,18 +36,32 @@ function Moments({ observation, turns }: { observation: Observation; turns: Turn
 export interface FeedbackProps {
   client: TokenServiceClient;
   sessionId: string;
+  /** Which attempt: `laterAttempts` before the session's current one (an assignment's dropped
+   * call that a new caller carried on). Default 0: the current attempt. */
+  laterAttempts?: number;
   title?: string;
   testId?: string;
 }
 
-export function Feedback({ client, sessionId, title = "Feedback", testId = "feedback" }: FeedbackProps) {
+export function Feedback({
+  client,
+  sessionId,
+  laterAttempts = 0,
+  title = "Feedback",
+  testId = "feedback",
+}: FeedbackProps) {
   const [state, setState] = useState<State>({ kind: "idle" });
 
   const getFeedback = async () => {
     setState({ kind: "pending", attempt: 1 });
     try {
-      const evaluation = await client.evaluation(sessionId, (attempt) =>
-        setState({ kind: "pending", attempt: attempt + 1 }),
+      // Each caller after a dropped line began one attempt of the same session.
+      const number =
+        laterAttempts > 0 ? (await client.session(sessionId)).attempt - laterAttempts : undefined;
+      const evaluation = await client.evaluation(
+        sessionId,
+        (attempt) => setState({ kind: "pending", attempt: attempt + 1 }),
+        number,
       );
       const session = await client.session(sessionId);
       const turns = session.turns.filter((turn) => turn.attemptNumber === evaluation.attempt);
@@ -81,7 +95,11 @@ export function Feedback({ client, sessionId, title = "Feedback", testId = "feed
         </p>
       ) : null}
       {state.kind === "done" ? (
-        <div data-testid="evaluation" data-cut-short={state.evaluation.cutShort === true}>
+        <div
+          data-testid="evaluation"
+          data-attempt={state.evaluation.attempt}
+          data-cut-short={state.evaluation.cutShort === true}
+        >
           {state.evaluation.cutShort ? (
             <p className="note" data-testid="cut-short">
               {CALLER_MESSAGES.cutShort}

@@ -24,10 +24,11 @@ export function withCaller(
   ];
 }
 
-/** A later caller carried on with the same session (an assignment's next attempt): the evaluation
- * answers for the session's current attempt, so the dropped attempt has none of its own to ask. */
-export function continued(attempts: readonly Attempt[], attempt: Attempt): boolean {
-  return attempts.slice(attempts.indexOf(attempt) + 1).some((a) => a.sessionId === attempt.sessionId);
+/** How many later callers carried on with the same session (an assignment's next attempts): the
+ * dropped attempt is that many attempts before the session's current one. */
+export function laterAttempts(attempts: readonly Attempt[], attempt: Attempt): number {
+  return attempts.slice(attempts.indexOf(attempt) + 1).filter((a) => a.sessionId === attempt.sessionId)
+    .length;
 }
 
 export function withDropped(attempts: readonly Attempt[], identity: string): readonly Attempt[] {
