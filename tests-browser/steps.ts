@@ -1,7 +1,12 @@
 // What a trainee does on the page, one function per step, each waiting for what it should see.
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
-import { Role } from "../contracts/export/training-contracts.js";
+import {
+  Role,
+  SESSION_PATH,
+  USER_ID_HEADER,
+  type SessionView,
+} from "../contracts/export/training-contracts.js";
 import type { Ready } from "./support.js";
 import type {} from "../web/src/callLog.js"; // window.callLog
 
@@ -41,15 +46,54 @@ export async function startCall(page: Page): Promise<void> {
   await page.getByTestId("start").click();
 }
 
-/** Waits for the connection and the agent's `session.id`; returns it. */
-export async function waitForSession(page: Page): Promise<string> {
+/** Waits for the connection and the agent's `session.id` (one other than `previous`: a new
+ * caller's); returns it. */
+export async function waitForSession(page: Page, previous?: string): Promise<string> {
   await page.locator('[data-testid="connection-state"][data-state="connected"]').waitFor({ timeout: JOIN_MS });
   await page.waitForFunction(
-    () => /^[0-9a-f-]{36}$/.test(document.querySelector('[data-testid="session-id"]')?.textContent ?? ""),
-    undefined,
+    (previous) => {
+      const shown = document.querySelector('[data-testid="session-id"]')?.textContent ?? "";
+      return /^[0-9a-f-]{36}$/.test(shown) && shown !== previous;
+    },
+    previous,
     { timeout: JOIN_MS },
   );
   return page.getByTestId("session-id").innerText();
+}
+
+/** The call's room, from the page's call log. */
+export async function roomName(page: Page): Promise<string> {
+  const log = await page.evaluate(() => window.callLog ?? []);
+  const token = log.find((entry) => entry.event === "token");
+  assert.ok(token, "no token in the call log");
+  return String(token.detail.roomName);
+}
+
+/** The room's metadata as the page received it, in order: what the token service told it. */
+export async function roomNotices(page: Page): Promise<string[]> {
+  const log = await page.evaluate(() => window.callLog ?? []);
+  return log.filter((entry) => entry.event === "roomMetadata").map((entry) => String(entry.detail.metadata));
+}
+
+/** Waits until the token service has stored `count` turns of the session's current attempt (an
+ * agent delivers turns as they settle): what a caller lost mid-call leaves behind. */
+export async function waitForStoredTurns(
+  ready: Ready,
+  userId: string,
+  sessionId: string,
+  count: number,
+): Promise<void> {
+  const url = ready.tokenServiceUrl + SESSION_PATH.replace("{session_id}", sessionId);
+  const deadline = Date.now() + CONVERSATION_MS;
+  for (;;) {
+    const response = await fetch(url, { headers: { [USER_ID_HEADER]: userId } });
+    assert.equal(response.status, 200, `GET ${url}`);
+    const session = (await response.json()) as SessionView;
+    const stored = session.turns.filter((turn) => turn.attemptNumber === session.attempt).length;
+    if (stored >= count) return;
+    assert.ok(Date.now() < deadline, `${stored} of ${count} turns stored in time`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
 
 export async function attemptShown(page: Page): Promise<number> {
@@ -63,8 +107,10 @@ export interface TranscriptLine {
   final: boolean;
 }
 
-export async function transcript(page: Page): Promise<TranscriptLine[]> {
-  return page.locator('[data-testid="transcript"] li').evaluateAll((items) =>
+/** The lines said with the visit's `call`-th caller (0, then one more after each dropped line). */
+export async function transcript(page: Page, call = 0): Promise<TranscriptLine[]> {
+  const lines = page.locator(`[data-testid="transcript"] li[data-role][data-call="${call}"]`);
+  return lines.evaluateAll((items) =>
     items.map((li) => ({
       role: li.getAttribute("data-role") ?? "",
       text: li.querySelector(".text")?.textContent ?? "",
@@ -73,23 +119,24 @@ export async function transcript(page: Page): Promise<TranscriptLine[]> {
   );
 }
 
-/** The first exchange, both sides, in the live transcript: waits for the trainee's first line and
- * the caller's first reply, then checks each appears once and the caller's audio had energy. */
-export async function assertFirstExchange(page: Page, ready: Ready): Promise<void> {
+/** The first exchange with the visit's `call`-th caller, both sides, in the live transcript: waits
+ * for the trainee's first line and the caller's first reply, then checks each appears once and the
+ * caller's audio had energy. */
+export async function assertFirstExchange(page: Page, ready: Ready, call = 0): Promise<void> {
   const [said, reply] = [ready.traineeLines[0]!, ready.callerLines[0]!];
   const callerState = (state: string) => `[data-testid="caller-state"][data-state="${state}"]`;
   await page.locator(callerState("speaking")).waitFor({ timeout: CONVERSATION_MS });
   await page.waitForFunction(
-    ([said, reply]) => {
-      const texts = [...document.querySelectorAll('[data-testid="transcript"] li .text')].map(
-        (e) => e.textContent?.trim(),
-      );
+    ([said, reply, call]) => {
+      const texts = [
+        ...document.querySelectorAll(`[data-testid="transcript"] li[data-call="${call}"] .text`),
+      ].map((e) => e.textContent?.trim());
       return texts.includes(said) && texts.includes(reply);
     },
-    [said, reply],
+    [said, reply, String(call)] as const,
     { timeout: CONVERSATION_MS },
   );
-  const lines = await transcript(page);
+  const lines = await transcript(page, call);
   const withText = (text: string) => lines.filter((l) => l.text.trim() === text);
   assert.deepEqual(
     withText(said).map((l) => l.role),
@@ -123,25 +170,55 @@ export async function hangUp(page: Page): Promise<void> {
 }
 
 export interface FeedbackShown {
+  sessionId: string;
+  attempt: number;
   score: number;
   strengths: number;
   improvements: number;
   quotedTurns: number;
+  /** The note that the call was cut short when the caller's line dropped. */
+  cutShortNote: string | undefined;
 }
 
-export async function getFeedback(page: Page): Promise<FeedbackShown> {
-  await page.getByTestId("get-feedback").click();
+/** Get Feedback in the feedback section `section` ("feedback", or "feedback-dropped": the dropped
+ * call's). */
+export async function getFeedback(page: Page, section = "feedback"): Promise<FeedbackShown> {
+  const feedback = page.getByTestId(section);
+  await feedback.getByTestId("get-feedback").click();
   await page
-    .locator('[data-testid="feedback"][data-state="done"], [data-testid="feedback"][data-state="failed"]')
+    .locator(`[data-testid="${section}"][data-state="done"], [data-testid="${section}"][data-state="failed"]`)
     .waitFor({ timeout: EVALUATION_MS });
-  const failed = await page.getByTestId("feedback-error").count();
-  assert.equal(failed, 0, `feedback failed: ${failed ? await page.getByTestId("feedback-error").innerText() : ""}`);
+  const failed = await feedback.getByTestId("feedback-error").count();
+  assert.equal(failed, 0, `feedback failed: ${failed ? await feedback.getByTestId("feedback-error").innerText() : ""}`);
+  const note = feedback.getByTestId("cut-short");
   return {
-    score: Number(await page.getByTestId("score").innerText()),
-    strengths: await page.locator('[data-testid="strengths"] > li').count(),
-    improvements: await page.locator('[data-testid="improvements"] > li').count(),
-    quotedTurns: await page.locator("[data-turn-order]").count(),
+    sessionId: (await feedback.getAttribute("data-session-id")) ?? "",
+    attempt: Number(await feedback.getByTestId("evaluation").getAttribute("data-attempt")),
+    score: Number(await feedback.getByTestId("score").innerText()),
+    strengths: await feedback.locator('[data-testid="strengths"] > li').count(),
+    improvements: await feedback.locator('[data-testid="improvements"] > li').count(),
+    quotedTurns: await feedback.locator("[data-turn-order]").count(),
+    cutShortNote: (await note.count()) ? (await note.innerText()).trim() : undefined,
   };
+}
+
+/** What the page says about its caller while there is no caller on the line ("connecting" or
+ * "dropped"), with the token service's notice, once it shows `line` (and `notice`, if given). */
+export async function callerLine(
+  page: Page,
+  line: "connecting" | "dropped",
+  notice?: string,
+  timeout = JOIN_MS,
+): Promise<string> {
+  const selector =
+    `[data-testid="caller-line"][data-line="${line}"]` + (notice ? `[data-notice="${notice}"]` : "");
+  // Read where it matched: the notice may change a moment later.
+  const shown = await page.waitForFunction(
+    (selector) => document.querySelector(selector)?.textContent,
+    selector,
+    { timeout },
+  );
+  return String(await shown.jsonValue()).trim();
 }
 
 export async function outcome(page: Page, kind: string, timeout = JOIN_MS): Promise<string> {
@@ -185,7 +262,7 @@ export async function deliveryFacts(page: Page): Promise<string[]> {
   for (const [id, seen] of legacy) {
     facts.push(`legacy TranscriptionReceived ${id}: ${seen.events} events, ${seen.finals} final`);
   }
-  const segments = await page.locator('[data-testid="transcript"] li').evaluateAll((items) =>
+  const segments = await page.locator('[data-testid="transcript"] li[data-role]').evaluateAll((items) =>
     items.map(
       (li) =>
         `lk.transcription ${li.getAttribute("data-segment-id")} (${li.getAttribute("data-role")}): ` +

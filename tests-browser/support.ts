@@ -26,15 +26,27 @@ export interface Ready {
   fakeMicWav: string;
   screenshotDir: string;
   logDir: string;
+  /** The token service's room bounds: a trainee no caller comes to is told `redialing` this long
+   * after joining (plus up to a second's sweep), */
+  redialingAfterMs: number;
+  /** ... and `unavailable` no sooner than this. */
+  unavailableAfterMs: number;
   badMetadataToken: TokenResponse;
   sessionCreateFailsToken: TokenResponse;
-  noCallerToken: TokenResponse;
+  /** A room the token service does not follow, dispatching an agent no worker serves. */
+  unwatchedRoomToken: TokenResponse;
 }
+
+/** The workers the harness starts after READY, one after the other. */
+export type ExtraWorker = "agent-unreachable-api" | "standby" | "standby-2";
 
 export interface Harness {
   ready: Ready;
-  /** Settles once the second worker (its internal API unreachable) has registered, or failed to. */
-  unreachableApiWorker: Promise<void>;
+  /** Settles once the worker has registered, or failed to. */
+  worker(name: ExtraWorker): Promise<void>;
+  /** The worker holding the call in `room` is lost and its caller leaves the room at once
+   * (harness.py, DROP-CALLER); resolves with the identities of the callers removed. */
+  dropCaller(room: string): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -45,14 +57,18 @@ export async function startHarness(): Promise<Harness> {
   });
   const exited = once(child, "exit");
   const lines = createInterface({ input: child.stdout! });
-  const unreachableApiWorker = new Promise<void>((resolveWorker, reject) => {
-    lines.on("line", (line) => {
-      if (line === "EXTRA-READY") resolveWorker();
-      else if (line.startsWith("EXTRA-FAILED ")) reject(new Error(`harness: ${line}`));
+  const workers = new Map<string, Promise<void>>();
+  for (const name of ["agent-unreachable-api", "standby", "standby-2"] satisfies ExtraWorker[]) {
+    const registered = new Promise<void>((resolveWorker, reject) => {
+      lines.on("line", (line) => {
+        if (line === `WORKER-READY ${name}`) resolveWorker();
+        else if (line.startsWith(`WORKER-FAILED ${name} `)) reject(new Error(`harness: ${line}`));
+      });
+      void exited.then(() => reject(new Error("harness exited")));
     });
-    void exited.then(() => reject(new Error("harness exited")));
-  });
-  unreachableApiWorker.catch(() => undefined); // awaited by the test that needs it
+    registered.catch(() => undefined); // awaited by the test that needs it
+    workers.set(name, registered);
+  }
   const ready = await new Promise<Ready>((resolveReady, reject) => {
     const timer = setTimeout(() => reject(new Error("harness: no READY line in time")), HARNESS_READY_MS);
     lines.on("line", (line) => {
@@ -67,7 +83,22 @@ export async function startHarness(): Promise<Harness> {
   });
   return {
     ready,
-    unreachableApiWorker,
+    worker: (name) => workers.get(name)!,
+    async dropCaller(room) {
+      const answer = new Promise<string>((resolveAnswer, reject) => {
+        const take = (line: string) => {
+          if (!line.startsWith(`DROPPED ${room} `) && !line.startsWith(`FAILED ${room} `)) return;
+          lines.off("line", take);
+          if (line.startsWith("DROPPED ")) resolveAnswer(line.slice(`DROPPED ${room} `.length));
+          else reject(new Error(`harness: ${line}`));
+        };
+        lines.on("line", take);
+        void exited.then(() => reject(new Error("harness exited")));
+      });
+      child.stdin!.write(`DROP-CALLER ${room}\n`);
+      const removed = await answer;
+      return removed ? removed.split(",") : [];
+    },
     async stop() {
       child.stdin!.end();
       const timer = setTimeout(() => child.kill("SIGTERM"), HARNESS_STOP_MS);

@@ -122,7 +122,7 @@ export interface TurnView {
   interrupted: boolean;
 }
 
-/** POST /api/sessions/{id}/evaluation: feedback on the session's current attempt. */
+/** POST /api/sessions/{id}/evaluation: feedback on an attempt (`?attempt=N`; default the */
 export interface Evaluation {
   sessionId: string;
   attempt: number;

@@ -51,8 +51,11 @@ class Call:
     def url(self) -> str:
         return f"/api/sessions/{self.session_id}/evaluation"
 
-    async def evaluate(self, user_id: UUID | None = None) -> Any:
-        return await self.client.post(self.url, headers=as_user(user_id or self.user_id))
+    async def evaluate(self, user_id: UUID | None = None, *, attempt: int | None = None) -> Any:
+        params = {} if attempt is None else {"attempt": attempt}
+        return await self.client.post(
+            self.url, headers=as_user(user_id or self.user_id), params=params
+        )
 
     async def transcript(self, turns: list[dict[str, Any]], *, final: bool) -> None:
         response = await self.client.post(
@@ -192,6 +195,26 @@ async def test_a_new_attempt_is_pending_again_and_evaluated_on_its_own(
     assert second["attempt"] == 2
     assert len(chat_requests(openai_stub)) == 2
     assert "[2]" not in chat_requests(openai_stub)[1]["messages"][1]["content"]
+
+
+async def test_an_earlier_attempt_is_evaluated_when_asked_for_by_number(
+    client: Client, rows: Rows, openai_stub: StubHandle
+) -> None:
+    # A page asks for a dropped call's feedback after the new caller began the next attempt.
+    call = await new_call(client, rows)
+    await call.transcript(TURNS, final=False)
+    assert await call.next_attempt() == 2
+    earlier = (await call.evaluate(attempt=1)).json()
+    assert earlier["attempt"] == 1
+    assert "cutShort" not in earlier  # its transcript came in full before the next attempt
+    assert (await call.evaluate(attempt=1)).json() == earlier  # stored, not asked again
+    assert len(chat_requests(openai_stub)) == 1
+    assert "[3]" in chat_requests(openai_stub)[0]["messages"][1]["content"]
+
+    assert_error(await call.evaluate(), 409, "transcript_pending")  # attempt 2 goes on
+    assert_error(await call.evaluate(attempt=2), 409, "transcript_pending")
+    assert_error(await call.evaluate(attempt=3), 404, "not_found")
+    assert_error(await call.evaluate(attempt=0), 400, "bad_request")
 
 
 async def test_concurrent_requests_return_the_same_stored_evaluation(

@@ -67,7 +67,7 @@ def test_statuses_each_operation_can_answer(generated: dict[str, Any]) -> None:
         ("GET", "/api/sessions/{session_id}"): {"200", "401", "403", "404", "500", "503"},
         ("GET", "/api/assignments"): {"200", "401", "500", "503"},
         ("POST", "/api/sessions/{session_id}/evaluation"): {
-            *("200", "401", "403", "404", "409", "500", "502", "503")
+            *("200", "400", "401", "403", "404", "409", "500", "502", "503")
         },
         ("POST", "/api/internal/sessions"): {
             *("200", "400", "401", "403", "404", "409", "413", "500", "503")

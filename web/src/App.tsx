@@ -1,15 +1,18 @@
 // The trainee's page, as the migration plan's VoiceTrainingView: choose, fetch a token, join the
-// room with <LiveKitRoom>, read the agent's attributes, and after hang-up ask for feedback.
+// room with <LiveKitRoom>, follow the caller (its attributes, the token service's notices, a new
+// caller after a dropped line), and after hang-up ask for feedback.
 import { LiveKitRoom, RoomAudioRenderer, StartAudio } from "@livekit/components-react";
 import { DisconnectReason, Room, type RoomConnectOptions } from "livekit-client";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { ApiError, TokenServiceClient } from "./api";
+import { laterAttempts, withCaller, withDropped, type Attempt } from "./attempts";
 import { CallLog, type LogEntry } from "./callLog";
+import type { CallerEvents } from "./caller";
 import { CallPanel } from "./CallPanel";
 import type { RunConfig } from "./config";
 import type { SessionView, TokenRequest, TokenResponse } from "./contracts";
 import { Feedback } from "./Feedback";
-import { agentErrorMessage, apiErrorMessage } from "./messages";
+import { agentErrorMessage, apiErrorMessage, CALLER_MESSAGES } from "./messages";
 import { isUserId, Picker, type Choice } from "./Picker";
 import { Transcript } from "./Transcript";
 import type { Segment } from "./transcript";
@@ -19,6 +22,7 @@ type Outcome =
   | { kind: "disconnected"; reason: string }
   | { kind: "agent-error"; code: string }
   | { kind: "no-caller" }
+  | { kind: "unavailable" }
   | { kind: "connect-failed"; message: string };
 
 type Phase =
@@ -37,12 +41,14 @@ function outcomeMessage(outcome: Outcome, timeoutMs: number): string {
       return agentErrorMessage(outcome.code);
     case "no-caller":
       return `No caller joined within ${Math.round(timeoutMs / 1000)} seconds. The caller service may be busy or down.`;
+    case "unavailable":
+      return CALLER_MESSAGES.unavailable;
     case "connect-failed":
       return `Could not connect to the call: ${outcome.message}`;
   }
 }
 
-const RETRYABLE = new Set<Outcome["kind"]>(["agent-error", "no-caller", "connect-failed"]);
+const RETRYABLE = new Set<Outcome["kind"]>(["agent-error", "no-caller", "unavailable", "connect-failed"]);
 
 export function App({ config }: { config: RunConfig }) {
   const [userId, setUserId] = useState(config.userId ?? config.demoUserIds[0] ?? "");
@@ -53,7 +59,7 @@ export function App({ config }: { config: RunConfig }) {
   const [startError, setStartError] = useState<
     { status: number; code: string; message: string } | undefined
   >();
-  const [sessionId, setSessionId] = useState<string | undefined>();
+  const [attempts, setAttempts] = useState<readonly Attempt[]>([]);
   const [session, setSession] = useState<SessionView | undefined>();
   const [segments, setSegments] = useState<readonly Segment[]>([]);
   const [callerPeak, setCallerPeak] = useState(0);
@@ -75,7 +81,7 @@ export function App({ config }: { config: RunConfig }) {
     const request: TokenRequest =
       choice.kind === "assignment" ? { assignmentId: choice.assignmentId } : {};
     setStartError(undefined);
-    setSessionId(undefined);
+    setAttempts([]);
     setSession(undefined);
     setSegments([]);
     setCallerPeak(0);
@@ -102,15 +108,24 @@ export function App({ config }: { config: RunConfig }) {
     setPhase((current) => (current.kind === "call" ? { kind: "ended", outcome } : current));
   }, []);
 
-  const onSessionId = useCallback(
-    (id: string) => {
-      setSessionId(id);
-      client.session(id).then(setSession, () => undefined);
+  const onCaller = useCallback(
+    (identity: string, sessionId: string) => {
+      setAttempts((previous) => withCaller(previous, identity, sessionId));
+      client.session(sessionId).then(setSession, () => undefined);
     },
     [client],
   );
+  const onDropped = useCallback(
+    (identity: string) => setAttempts((previous) => withDropped(previous, identity)),
+    [],
+  );
   const onAgentError = useCallback((code: string) => end({ kind: "agent-error", code }), [end]);
   const onNoCaller = useCallback(() => end({ kind: "no-caller" }), [end]);
+  const onUnavailable = useCallback(() => end({ kind: "unavailable" }), [end]);
+  const caller = useMemo<CallerEvents>(
+    () => ({ onCaller, onDropped, onAgentError, onUnavailable, onNoCaller }),
+    [onCaller, onDropped, onAgentError, onUnavailable, onNoCaller],
+  );
   const onDisconnected = useCallback(
     (reason?: DisconnectReason) =>
       end(
@@ -125,6 +140,10 @@ export function App({ config }: { config: RunConfig }) {
     [end],
   );
   const onCallerPeak = useCallback((peak: number) => setCallerPeak(peak), []);
+
+  const current = attempts.at(-1);
+  const droppedAttempts = attempts.filter((a) => a.dropped);
+  const drops = droppedAttempts.length;
 
   const reset = () => {
     setPhase({ kind: "setup" });
@@ -172,9 +191,8 @@ export function App({ config }: { config: RunConfig }) {
           <StartAudio label="Allow the caller's audio" />
           <CallPanel
             noCallerTimeoutMs={config.noCallerTimeoutMs}
-            onSessionId={onSessionId}
-            onAgentError={onAgentError}
-            onNoCaller={onNoCaller}
+            caller={caller}
+            drops={drops}
             onTranscript={setSegments}
             onCallerPeak={onCallerPeak}
           />
@@ -205,10 +223,24 @@ export function App({ config }: { config: RunConfig }) {
           </button>
         </section>
       ) : null}
-      {phase.kind !== "setup" || segments.length > 0 ? <Transcript segments={segments} /> : null}
-      {phase.kind === "ended" && sessionId && !RETRYABLE.has(phase.outcome.kind) ? (
-        <Feedback client={client} sessionId={sessionId} />
+      {phase.kind !== "setup" || segments.length > 0 ? (
+        <Transcript segments={segments} drops={drops} />
       ) : null}
+      {phase.kind === "ended" && current && !current.dropped && !RETRYABLE.has(phase.outcome.kind) ? (
+        <Feedback key={current.sessionId} client={client} sessionId={current.sessionId} />
+      ) : null}
+      {phase.kind === "ended"
+        ? droppedAttempts.map((attempt) => (
+            <Feedback
+              key={attempt.callerIdentity}
+              client={client}
+              sessionId={attempt.sessionId}
+              laterAttempts={laterAttempts(attempts, attempt)}
+              title="Feedback on the dropped call"
+              testId="feedback-dropped"
+            />
+          ))
+        : null}
       <p className="muted" data-testid="caller-peak" data-peak={callerPeak.toFixed(3)}>
         Loudest caller audio so far: {(callerPeak * 100).toFixed(0)}%
       </p>

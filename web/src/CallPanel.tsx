@@ -1,5 +1,5 @@
-// Inside <LiveKitRoom>: the caller's state, the live transcript, mute and hang-up, and the watch
-// for the agent's `session.id` / `error` attributes and for a caller who never arrives.
+// Inside <LiveKitRoom>: the caller's state, the live transcript, mute and hang-up, and what the
+// page says about its caller (caller.ts watches for it).
 import {
   BarVisualizer,
   useConnectionState,
@@ -10,52 +10,36 @@ import {
   useVoiceAssistant,
 } from "@livekit/components-react";
 import { useEffect, useRef, useState } from "react";
-import { AGENT_ATTRS } from "./contracts";
+import { useCallerWatch, type CallerEvents } from "./caller";
+import { CALLER_MESSAGES } from "./messages";
 import { mergeSegments, type Segment } from "./transcript";
 
 export interface CallPanelProps {
   noCallerTimeoutMs: number;
-  onSessionId: (sessionId: string) => void;
-  onAgentError: (code: string) => void;
-  onNoCaller: () => void;
+  caller: CallerEvents;
+  /** Lines dropped so far in this visit: the transcript's new lines belong to caller `drops`. */
+  drops: number;
   onTranscript: (update: (previous: readonly Segment[]) => readonly Segment[]) => void;
   onCallerPeak: (peak: number) => void;
 }
 
 export function CallPanel(props: CallPanelProps) {
-  const { noCallerTimeoutMs, onSessionId, onAgentError, onNoCaller, onTranscript, onCallerPeak } =
-    props;
+  const { noCallerTimeoutMs, caller, drops, onTranscript, onCallerPeak } = props;
   const room = useRoomContext();
   const connection = useConnectionState();
-  const { state: callerState, audioTrack, agentAttributes } = useVoiceAssistant();
+  const { state: callerState, audioTrack } = useVoiceAssistant();
+  const { line, notice, sessionId } = useCallerWatch(room, noCallerTimeoutMs, caller);
   const { localParticipant, isMicrophoneEnabled } = useLocalParticipant();
   const transcriptions = useTranscriptions();
   const volume = useTrackVolume(audioTrack);
   const peak = useRef(0);
   const [muteBusy, setMuteBusy] = useState(false);
 
-  const sessionId = agentAttributes?.[AGENT_ATTRS.SESSION_ID];
-  const agentError = agentAttributes?.[AGENT_ATTRS.ERROR];
-
   useEffect(() => {
-    if (sessionId) onSessionId(sessionId);
-  }, [sessionId, onSessionId]);
-
-  useEffect(() => {
-    if (agentError) onAgentError(agentError);
-  }, [agentError, onAgentError]);
-
-  // The bound runs from joining; the caller has arrived once it says either how the call goes
-  // ahead (`session.id`) or why it cannot (`error`).
-  useEffect(() => {
-    if (sessionId || agentError) return;
-    const timer = setTimeout(onNoCaller, noCallerTimeoutMs);
-    return () => clearTimeout(timer);
-  }, [sessionId, agentError, noCallerTimeoutMs, onNoCaller]);
-
-  useEffect(() => {
-    onTranscript((previous) => mergeSegments(previous, transcriptions, localParticipant.identity));
-  }, [transcriptions, localParticipant.identity, onTranscript]);
+    onTranscript((previous) =>
+      mergeSegments(previous, transcriptions, localParticipant.identity, drops),
+    );
+  }, [transcriptions, localParticipant.identity, drops, onTranscript]);
 
   useEffect(() => {
     if (volume > peak.current) {
@@ -75,6 +59,11 @@ export function CallPanel(props: CallPanelProps) {
 
   return (
     <section className="call" aria-label="Call">
+      {line === "in-call" ? null : (
+        <p className="notice" role="status" data-testid="caller-line" data-line={line} data-notice={notice ?? ""}>
+          {CALLER_MESSAGES[line]}
+        </p>
+      )}
       <dl className="status">
         <dt>Connection</dt>
         <dd data-testid="connection-state" data-state={connection}>

@@ -1,9 +1,10 @@
 // After hang-up: Get Feedback asks for the evaluation (retrying while the transcript is being
-// stored) and ties every strength and improvement to the turns of the stored transcript.
+// stored) and ties every strength and improvement to the turns of the stored transcript. One per
+// session: the call's, and that of a call whose caller's line dropped.
 import { useState } from "react";
 import { ApiError, EVALUATION_ATTEMPTS, type TokenServiceClient } from "./api";
 import { Role, type Evaluation, type Observation, type TurnView } from "./contracts";
-import { apiErrorMessage } from "./messages";
+import { apiErrorMessage, CALLER_MESSAGES } from "./messages";
 
 type State =
   | { kind: "idle" }
@@ -32,14 +33,35 @@ function Moments({ observation, turns }: { observation: Observation; turns: Turn
   );
 }
 
-export function Feedback({ client, sessionId }: { client: TokenServiceClient; sessionId: string }) {
+export interface FeedbackProps {
+  client: TokenServiceClient;
+  sessionId: string;
+  /** Which attempt: `laterAttempts` before the session's current one (an assignment's dropped
+   * call that a new caller carried on). Default 0: the current attempt. */
+  laterAttempts?: number;
+  title?: string;
+  testId?: string;
+}
+
+export function Feedback({
+  client,
+  sessionId,
+  laterAttempts = 0,
+  title = "Feedback",
+  testId = "feedback",
+}: FeedbackProps) {
   const [state, setState] = useState<State>({ kind: "idle" });
 
   const getFeedback = async () => {
     setState({ kind: "pending", attempt: 1 });
     try {
-      const evaluation = await client.evaluation(sessionId, (attempt) =>
-        setState({ kind: "pending", attempt: attempt + 1 }),
+      // Each caller after a dropped line began one attempt of the same session.
+      const number =
+        laterAttempts > 0 ? (await client.session(sessionId)).attempt - laterAttempts : undefined;
+      const evaluation = await client.evaluation(
+        sessionId,
+        (attempt) => setState({ kind: "pending", attempt: attempt + 1 }),
+        number,
       );
       const session = await client.session(sessionId);
       const turns = session.turns.filter((turn) => turn.attemptNumber === evaluation.attempt);
@@ -52,8 +74,8 @@ export function Feedback({ client, sessionId }: { client: TokenServiceClient; se
   };
 
   return (
-    <section aria-label="Feedback" data-testid="feedback" data-state={state.kind}>
-      <h2>Feedback</h2>
+    <section aria-label={title} data-testid={testId} data-session-id={sessionId} data-state={state.kind}>
+      <h2>{title}</h2>
       <button
         type="button"
         data-testid="get-feedback"
@@ -73,7 +95,16 @@ export function Feedback({ client, sessionId }: { client: TokenServiceClient; se
         </p>
       ) : null}
       {state.kind === "done" ? (
-        <div data-testid="evaluation">
+        <div
+          data-testid="evaluation"
+          data-attempt={state.evaluation.attempt}
+          data-cut-short={state.evaluation.cutShort === true}
+        >
+          {state.evaluation.cutShort ? (
+            <p className="note" data-testid="cut-short">
+              {CALLER_MESSAGES.cutShort}
+            </p>
+          ) : null}
           <p>
             Score <strong data-testid="score">{state.evaluation.overallScore}</strong> / 100 (attempt{" "}
             {state.evaluation.attempt})

@@ -2,6 +2,7 @@
 import {
   ApiErrorCode,
   ASSIGNMENTS_PATH,
+  ATTEMPT_QUERY,
   EVALUATION_PATH,
   SESSION_PATH,
   TOKEN_PATH,
@@ -88,13 +89,16 @@ export class TokenServiceClient {
     return this.request<SessionView>("GET", fillPath(SESSION_PATH, { session_id: sessionId }));
   }
 
-  /** POST the evaluation; while the transcript is pending (409), wait and ask again, bounded. */
+  /** POST the evaluation of `attemptNumber` (default: the session's current attempt); while the
+   * transcript is pending (409), wait and ask again, bounded. */
   async evaluation(
     sessionId: string,
     onPending: (attempt: number) => void,
+    attemptNumber?: number,
     sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ): Promise<Evaluation> {
-    const path = fillPath(EVALUATION_PATH, { session_id: sessionId });
+    const query = attemptNumber === undefined ? "" : `?${ATTEMPT_QUERY}=${attemptNumber}`;
+    const path = fillPath(EVALUATION_PATH, { session_id: sessionId }) + query;
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.request<Evaluation>("POST", path);

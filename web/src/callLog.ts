@@ -38,6 +38,7 @@ export class CallLog {
       .on(RoomEvent.ConnectionStateChanged, (state) => this.add("connection", { state }))
       .on(RoomEvent.Connected, () =>
         this.add("connected", {
+          metadata: room.metadata,
           remoteParticipants: [...room.remoteParticipants.values()].map((p) => ({
             ...who(p),
             attributes: { ...p.attributes },
@@ -54,7 +55,10 @@ export class CallLog {
           attributes: { ...p.attributes },
         }),
       )
-      .on(RoomEvent.ParticipantDisconnected, (p) => this.add("participantDisconnected", who(p)))
+      .on(RoomEvent.ParticipantDisconnected, (p, reason) =>
+        this.add("participantDisconnected", { ...who(p), reason }),
+      )
+      .on(RoomEvent.RoomMetadataChanged, (metadata) => this.add("roomMetadata", { metadata }))
       .on(
         RoomEvent.TranscriptionReceived,
         (segments: TranscriptionSegment[], p?: Participant) =>

@@ -45,3 +45,11 @@ export function apiErrorMessage(code: string, serverMessage: string): string {
   const known = API_MESSAGES[code as ApiErrorCode];
   return known ? `${known} (${serverMessage})` : serverMessage;
 }
+
+/** What the page says about its caller (the contract's frontend guide: training_contracts.rooms). */
+export const CALLER_MESSAGES = {
+  connecting: "Connecting you to a caller…",
+  dropped: "The caller's line dropped. Connecting you to a new caller…",
+  unavailable: "No caller is available right now. Please try again in a few minutes.",
+  cutShort: "This call was cut short when the caller's line dropped; the feedback covers what was said.",
+} as const;

@@ -18,14 +18,18 @@ export interface Segment {
   final: boolean;
   /** Distinct text streams seen for this segment (interim updates each open a new stream). */
   streams: string[];
+  /** Which caller of the visit it was said with: 0, then one more after each dropped line. */
+  call: number;
 }
 
-/** `previous` with `streams` folded in: new segments appended in arrival order, known ones updated.
- * Returns `previous` itself when nothing changed, so React skips the render. */
+/** `previous` with `streams` folded in: new segments appended in arrival order as said with caller
+ * `call`, known ones updated. Returns `previous` itself when nothing changed, so React skips the
+ * render. */
 export function mergeSegments(
   previous: readonly Segment[],
   streams: readonly TextStreamData[],
   localIdentity: string,
+  call: number,
 ): readonly Segment[] {
   let next: Segment[] | undefined;
   for (const stream of streams) {
@@ -47,6 +51,7 @@ export function mergeSegments(
       text: stream.text,
       final: final || (known?.final ?? false),
       streams: streamIds,
+      call: known?.call ?? call,
     };
     if (
       known !== undefined &&

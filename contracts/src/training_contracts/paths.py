@@ -9,6 +9,7 @@ from uuid import UUID
 TOKEN_PATH: Final = "/api/livekit/token"  # noqa: S105 - a path, not a secret
 SESSION_PATH: Final = "/api/sessions/{session_id}"
 EVALUATION_PATH: Final = "/api/sessions/{session_id}/evaluation"
+"""`?attempt=N` (default: the current attempt)."""
 ASSIGNMENTS_PATH: Final = "/api/assignments"
 RECORDING_PATH: Final = "/api/sessions/{session_id}/recording"
 """`?attempt=N` (default: the current attempt); answers audio/ogg, and 206 to a Range request."""
@@ -22,7 +23,7 @@ INTERNAL_SCENARIO_PATH: Final = "/api/internal/scenarios/{scenario_id}"
 INTERNAL_RECORDING_PATH: Final = "/api/internal/sessions/{session_id}/recording"
 INTERNAL_RECORDING_FAILURE_PATH: Final = "/api/internal/sessions/{session_id}/recording/failure"
 ATTEMPT_QUERY: Final = "attempt"
-"""The query parameter naming the attempt on the recording paths."""
+"""The query parameter naming the attempt on the evaluation and recording paths."""
 
 HEALTH_PATH: Final = "/healthz"
 READY_PATH: Final = "/readyz"

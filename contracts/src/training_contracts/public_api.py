@@ -75,7 +75,8 @@ class Observation(WireStruct, frozen=True, kw_only=True):
 
 
 class Evaluation(WireStruct, frozen=True, kw_only=True):
-    """POST /api/sessions/{id}/evaluation: feedback on the session's current attempt."""
+    """POST /api/sessions/{id}/evaluation: feedback on an attempt (`?attempt=N`; default the
+    session's current one)."""
 
     session_id: UUID
     attempt: int

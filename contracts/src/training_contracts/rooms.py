@@ -17,7 +17,8 @@ What the page shows:
   Evaluation say `cutShort: true`) and dispatches a new caller; the metadata says `redialing`.
   Show "The caller's line dropped. Connecting you to a new caller…". A new caller joins as a
   new agent participant with its own `session.id` (the assignment's next attempt, or a new free
-  practice session) and the conversation starts over.
+  practice session) and the conversation starts over. The cut-short attempt's feedback is
+  `POST /api/sessions/{id}/evaluation?attempt=N`.
 - `{"caller":"unavailable"}`: no caller came after the last dispatch. Show "No caller is
   available right now. Please try again in a few minutes." and leave the room; a cut-short
   attempt's feedback can still be asked for.

@@ -1,5 +1,6 @@
 """Tokens the token service would never mint, for tests that reach the agent's failures: metadata
-it cannot read, or an agent name of their own (a second worker, or one nobody registers).
+it cannot read, or an agent name of their own (a second worker, or one nobody registers); or a
+room the token service does not follow (a `room_prefix` other than the training rooms').
 
     room, jwt = mint_token((api_key, api_secret), identity=user_id, agent_name=name, metadata="x")
 """
@@ -21,10 +22,11 @@ def mint_token(
     agent_name: str,
     metadata: str,
     ttl: timedelta = timedelta(minutes=10),
+    room_prefix: str = ROOM_NAME_PREFIX,
 ) -> tuple[str, str]:
     """(room name, jwt): joining a fresh room dispatches `agent_name` with `metadata` as it is."""
     api_key, api_secret = key_secret
-    room = ROOM_NAME_PREFIX + secrets.token_hex(4)
+    room = room_prefix + secrets.token_hex(4)
     grants = api.VideoGrants(
         room_join=True,
         room=room,

@@ -1,4 +1,7 @@
-"""POST EVALUATION_PATH: feedback on the current attempt, generated once and stored.
+"""POST EVALUATION_PATH: feedback on an attempt (`?attempt=N`, default the current one), generated
+once and stored. An earlier attempt has ended by definition (a new one began after it), so only
+the current attempt can be pending; a page asks for a cut-short attempt's feedback this way after
+the new caller has begun the next one.
 
 409 `transcript_pending` until the agent's final transcript batch has completed the attempt (or
 the token service closed it when its caller was lost, see rooms/, or it was abandoned: see
@@ -9,18 +12,25 @@ gives no usable answer. No database connection is held while the model thinks.
 """
 
 import time
+from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 
-from training_contracts import EVALUATION_PATH, ApiErrorCode, Evaluation
+from training_contracts import (
+    ATTEMPT_QUERY,
+    EVALUATION_PATH,
+    MAX_TURN_NUMBER,
+    ApiErrorCode,
+    Evaluation,
+)
 
 from ..db import Pool
 from ..errors import ApiError
 from ..metrics import ServiceMetrics
-from ..openapi import DATABASE, PATH_ID, documented
+from ..openapi import DATABASE, PATH_ID, QUERY, documented
 from ..routes import post_ok
 from ..sessions.repository import get_turns
 from ..usage.repository import UsageSource, record_usage
@@ -33,7 +43,7 @@ class EvaluationController(Controller):
     @post_ok(
         EVALUATION_PATH,
         operation_id="evaluateSession",
-        summary="Evaluate the session's current attempt (409 while its transcript is pending)",
+        summary="Evaluate an attempt of the session (409 while its transcript is pending)",
         operation_class=documented(
             ApiErrorCode.UNAUTHORIZED,
             ApiErrorCode.FORBIDDEN,
@@ -42,19 +52,30 @@ class EvaluationController(Controller):
             ApiErrorCode.TRANSCRIPT_EMPTY,
             ApiErrorCode.EVALUATION_UNAVAILABLE,
             *PATH_ID,
+            *QUERY,
             *DATABASE,
         ),
     )
     async def evaluate(
         self,
+        *,
         session_id: FromPath[UUID],
         user_id: NamedDependency[UUID],
         db_pool: NamedDependency[Pool],
         evaluator: NamedDependency[Evaluator],
         metrics: NamedDependency[ServiceMetrics],
+        attempt: Annotated[
+            int | None,
+            QueryParameter(
+                name=ATTEMPT_QUERY,
+                ge=1,
+                le=MAX_TURN_NUMBER,
+                description="Default: the current attempt",
+            ),
+        ] = None,
     ) -> Evaluation:
         async with db_pool.connection() as conn:
-            context = await repository.load_context(conn, session_id)
+            context = await repository.load_context(conn, session_id, attempt=attempt)
             if context is None:
                 raise ApiError(ApiErrorCode.NOT_FOUND, "session not found")
             if context.user_id != user_id:
@@ -62,15 +83,23 @@ class EvaluationController(Controller):
                     ApiErrorCode.FORBIDDEN,
                     "the session belongs to another user",
                 )
-            if context.status != "completed" and not context.abandoned:
+            if attempt is None:
+                attempt = context.current_attempt
+            if attempt > context.current_attempt:
+                raise ApiError(
+                    ApiErrorCode.NOT_FOUND,
+                    f"the session has no attempt {attempt} (its latest is "
+                    f"{context.current_attempt})",
+                )
+            current = attempt == context.current_attempt
+            if current and context.status != "completed" and not context.abandoned:
                 raise ApiError(
                     ApiErrorCode.TRANSCRIPT_PENDING,
-                    f"the transcript of attempt {context.current_attempt} is not stored yet",
+                    f"the transcript of attempt {attempt} is not stored yet",
                 )
             stored = context.stored(session_id)
             if stored is not None:
                 return stored
-            attempt = context.current_attempt
             turns = await get_turns(conn, session_id, attempt=attempt)
         if not turns:
             raise ApiError(
