@@ -1,10 +1,13 @@
 """The contract's REST paths as Litestar routes: every path parameter is a UUID."""
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import post
+from litestar.params import QueryParameter
 from litestar.status_codes import HTTP_200_OK
+
+from training_contracts import ATTEMPT_QUERY, MAX_TURN_NUMBER
 
 _PARAMETER = re.compile(r"\{(\w+)\}")
 
@@ -20,3 +23,12 @@ def post_ok(path: str, *, operation_id: str, summary: str, **options: Any) -> po
     return post(
         route(path), operation_id=operation_id, summary=summary, status_code=HTTP_200_OK, **options
     )
+
+
+AttemptQuery = Annotated[
+    int | None,
+    QueryParameter(
+        name=ATTEMPT_QUERY, ge=1, le=MAX_TURN_NUMBER, description="Default: the current attempt"
+    ),
+]
+"""`?attempt=N` on the evaluation and recording paths; None: the session's current attempt."""

@@ -12,17 +12,14 @@ gives no usable answer. No database connection is held while the model thinks.
 """
 
 import time
-from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller
 from litestar.di import NamedDependency
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath
 
 from training_contracts import (
-    ATTEMPT_QUERY,
     EVALUATION_PATH,
-    MAX_TURN_NUMBER,
     ApiErrorCode,
     Evaluation,
 )
@@ -31,7 +28,7 @@ from ..db import Pool
 from ..errors import ApiError
 from ..metrics import ServiceMetrics
 from ..openapi import DATABASE, PATH_ID, QUERY, documented
-from ..routes import post_ok
+from ..routes import AttemptQuery, post_ok
 from ..sessions.repository import get_turns
 from ..usage.repository import UsageSource, record_usage
 from . import repository
@@ -64,15 +61,7 @@ class EvaluationController(Controller):
         db_pool: NamedDependency[Pool],
         evaluator: NamedDependency[Evaluator],
         metrics: NamedDependency[ServiceMetrics],
-        attempt: Annotated[
-            int | None,
-            QueryParameter(
-                name=ATTEMPT_QUERY,
-                ge=1,
-                le=MAX_TURN_NUMBER,
-                description="Default: the current attempt",
-            ),
-        ] = None,
+        attempt: AttemptQuery = None,
     ) -> Evaluation:
         async with db_pool.connection() as conn:
             context = await repository.load_context(conn, session_id, attempt=attempt)

@@ -11,13 +11,11 @@ from uuid import UUID
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example, OpenAPIResponse
-from litestar.params import FromPath, HeaderParameter, QueryParameter
+from litestar.params import FromPath, HeaderParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_206_PARTIAL_CONTENT
 
 from training_contracts import (
-    ATTEMPT_QUERY,
-    MAX_TURN_NUMBER,
     RECORDING_MEDIA_TYPE,
     RECORDING_PATH,
     ApiErrorCode,
@@ -27,7 +25,7 @@ from ..db import Connection
 from ..errors import ApiError
 from ..lost_connection import STREAMS_FILE
 from ..openapi import DATABASE, PATH_ID, QUERY, binary, documented, header
-from ..routes import route
+from ..routes import AttemptQuery, route
 from . import repository
 from .config import Recordings
 from .ranges import Unsatisfiable, parse_range
@@ -107,15 +105,7 @@ class RecordingController(Controller):
         user_id: NamedDependency[UUID],
         db: NamedDependency[Connection],
         recordings: NamedDependency[Recordings],
-        attempt: Annotated[
-            int | None,
-            QueryParameter(
-                name=ATTEMPT_QUERY,
-                ge=1,
-                le=MAX_TURN_NUMBER,
-                description="Default: the current attempt",
-            ),
-        ] = None,
+        attempt: AttemptQuery = None,
         byte_range: Annotated[
             str | None,
             HeaderParameter(
