@@ -6,7 +6,7 @@
    sequence so a scenario that does not exist never leaves a session row behind; both usually
    finish while the room connection is still being set up, so they add no latency of their own.
 3. Publish `session.id` and `session.recording` (and clear `error`) before the conversation
-   starts, or publish the error code and end the job.
+   starts, or publish the error code and end the job (call_attributes.py).
 4. Run an AgentSession with the CallerAgent on the OpenAI Realtime model, recording final turns
    and delivering settled ones while the call goes (transcript.py, delivery.py).
 5. The call ends when the trainee leaves: RoomIO closes the session on a client-initiated leave,
@@ -34,11 +34,6 @@ from typing import Any
 from livekit.agents import AgentSession, AutoSubscribe, CloseEvent, CloseReason, JobContext
 
 from training_contracts import (
-    ATTR_ERROR,
-    ATTR_RECORDING,
-    ATTR_SESSION_ID,
-    RECORDING_OFF,
-    RECORDING_ON,
     AgentDispatchMetadata,
     AgentErrorCode,
     ContractError,
@@ -48,6 +43,7 @@ from training_contracts import (
 )
 
 from . import metrics
+from .call_attributes import publish_session, refuse, report_failure
 from .call_setup import CallSetupError, PreparedCall, prepare_call
 from .caller import CallerAgent, QuietLineOpener, call_room_options, caller_session
 from .delivery import TranscriptDelivery
@@ -91,7 +87,7 @@ class TrainingCall:
         try:
             metadata = decode_dispatch(ctx.job.metadata)
         except ContractError as exc:
-            await self._refuse(exc.code, exc.message)
+            await refuse(ctx, exc.code, exc.message)
             return
         ctx.log_context_fields["user_id"] = str(metadata.user_id)
 
@@ -107,7 +103,7 @@ class TrainingCall:
         try:
             prepared, prepare_ms = preparing.result()
         except CallSetupError as exc:
-            await self._refuse(exc.code, str(exc))
+            await refuse(ctx, exc.code, str(exc))
             return
         await self._publish_session(
             metadata, prepared, connect_ms=connect_ms, prepare_ms=prepare_ms, started=started
@@ -153,14 +149,7 @@ class TrainingCall:
         started: float,
     ) -> None:
         created = prepared.created
-        self.ctx.log_context_fields["session_id"] = str(created.session_id)
-        await self.ctx.room.local_participant.set_attributes(
-            {
-                ATTR_SESSION_ID: str(created.session_id),
-                ATTR_RECORDING: RECORDING_ON if created.record else RECORDING_OFF,
-                ATTR_ERROR: "",
-            }
-        )
+        await publish_session(self.ctx, created)
         logger.info(
             "session published",
             extra={
@@ -173,15 +162,6 @@ class TrainingCall:
                 "setup_ms": _ms_since(started),
             },
         )
-
-    async def _refuse(self, code: AgentErrorCode, message: str) -> None:
-        """Tell the trainee's client why the call cannot go ahead, then end the job."""
-        logger.error("call refused", extra={"error_code": code.value, "reason": message})
-        metrics.count_setup_failure(code)
-        if not self.ctx.room.isconnected():
-            await self.ctx.connect(auto_subscribe=AutoSubscribe.SUBSCRIBE_NONE)
-        await self.ctx.room.local_participant.set_attributes({ATTR_ERROR: code.value})
-        self.ctx.shutdown(reason=f"call refused: {code.value}")
 
     # -- converse --------------------------------------------------------------------------------
 
@@ -217,7 +197,7 @@ class TrainingCall:
             )
         except Exception:
             logger.exception("the caller could not start")
-            await self._report_failure("the caller could not start")
+            await report_failure(self.ctx, "the caller could not start")
             return
         self._spawn(self.delivery.run(self.recorder), "transcript_delivery")
         self._spawn(opener.run(), "caller_opens_if_quiet")
@@ -230,21 +210,8 @@ class TrainingCall:
             return
         logger.error("agent session failed", extra={"error": str(event.error)})
         self._reporting = asyncio.create_task(
-            self._report_failure(reason), name="report_agent_failed"
+            report_failure(self.ctx, reason), name="report_agent_failed"
         )
-
-    async def _report_failure(self, reason: str) -> None:
-        """The caller broke down (the model failed for good): tell the trainee's client, which
-        keeps `session.id` for the transcript recorded so far, then end the job."""
-        try:
-            async with asyncio.timeout(2.0):
-                await self.ctx.room.local_participant.set_attributes(
-                    {ATTR_ERROR: AgentErrorCode.AGENT_FAILED.value}
-                )
-        except Exception:
-            logger.exception("could not publish the error attribute")
-        finally:
-            self.ctx.shutdown(reason=reason)
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         task = asyncio.create_task(coro, name=name)
