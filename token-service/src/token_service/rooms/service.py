@@ -68,9 +68,7 @@ class CallRooms:
             async with self._pool.connection() as conn:
                 await repository.room_started(conn, room)
         elif event.event == "room_finished":
-            async with self._pool.connection() as conn:
-                session_id, attempt = await repository.room_finished(conn, room)
-            await self._close(session_id, attempt, "room_finished", room)
+            await self._room_finished(room)
         elif event.event == "participant_joined" and kind == _TRAINEE:
             async with self._pool.connection() as conn:
                 await repository.trainee_joined(conn, room, sid, self._policy.join_bound_s)
@@ -96,6 +94,11 @@ class CallRooms:
                 return
             logger.warning("caller lost with the trainee in room %s", room)
             await self._close(left.session_id, left.attempt, "agent_left", room)
+
+    async def _room_finished(self, room: str) -> None:
+        async with self._pool.connection() as conn:
+            session_id, attempt = await repository.room_finished(conn, room)
+        await self._close(session_id, attempt, "room_finished", room)
 
     async def _close(
         self, session_id: UUID | None, attempt: int | None, reason: str, room: str
@@ -152,9 +155,7 @@ class CallRooms:
             async with self._pool.connection() as conn:
                 await repository.trainee_left(conn, due.room, None)
         elif outcome is Redispatch.ROOM_GONE:
-            async with self._pool.connection() as conn:
-                session_id, attempt = await repository.room_finished(conn, due.room)
-            await self._close(session_id, attempt, "room_finished", due.room)
+            await self._room_finished(due.room)
 
     async def _notify(self, room: str, caller: CallerStatus) -> None:
         # The row first: a caller joining from now on finds a notice to clear.
