@@ -19,8 +19,6 @@ service's answer to reach the agent's failures through the real page and the rea
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import signal
 import sys
 import threading
@@ -36,6 +34,7 @@ import numpy as np
 from livekit import api
 
 from devstack.ports import free_port
+from devstack.runs import new_run_dir
 from devstack.speech import SAMPLE_RATE, render_speech
 from devstack.stack import Stack
 from devstack.tokens import mint_token
@@ -234,12 +233,6 @@ def serve_commands(stack: Stack) -> None:
             say(f"DROPPED {argument} {','.join(removed)}")
 
 
-def _prune(root: Path) -> None:
-    runs = sorted(p for p in root.iterdir() if p.is_dir())
-    for old in runs[:-KEEP_RUNS]:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def status(message: str) -> None:
     print(f"harness: {message}", file=sys.stderr, flush=True)
 
@@ -250,9 +243,8 @@ def _exit_on_sigterm(_signum: int, _frame: object) -> None:
 
 def main() -> int:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    run_dir = DATA_DIR / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
-    (run_dir / "screenshots").mkdir(parents=True)
-    _prune(DATA_DIR)
+    run_dir = new_run_dir(DATA_DIR, KEEP_RUNS)
+    (run_dir / "screenshots").mkdir()
     wav = fake_mic_wav(run_dir / "fake-mic.wav")
     web_port = free_port()
     allow_page_origin(web_port)

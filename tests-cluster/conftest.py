@@ -3,8 +3,6 @@ one Postgres, the OpenAI stub (devstack.ClusterStack). Logs under `.data/cluster
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +13,7 @@ from cluster_support import PLACEMENTS, STUB_SCRIPT, TRAINEE_LINE
 
 from devstack import netns
 from devstack.cluster import ClusterStack
+from devstack.runs import new_run_dir
 from devstack.speech import render_speech
 
 _LOG_ROOT = Path(__file__).resolve().parents[1] / ".data" / "cluster-logs"
@@ -31,10 +30,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[ClusterStack]:
     render_speech(TRAINEE_LINE)  # espeak-ng missing: fail before anything starts
-    if _LOG_ROOT.is_dir():
-        for old in sorted(p for p in _LOG_ROOT.iterdir() if p.is_dir())[:-_KEEP_RUNS]:
-            shutil.rmtree(old, ignore_errors=True)
-    log_dir = _LOG_ROOT / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    log_dir = new_run_dir(_LOG_ROOT, _KEEP_RUNS)
     started = time.monotonic()
     with ClusterStack(log_dir=log_dir, stub_script=STUB_SCRIPT) as running:
         _RUN.update(log_dir=log_dir, startup_s=time.monotonic() - started)

@@ -5,8 +5,6 @@ and the agent worker, as processes (devstack.Stack). Logs of every process are k
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +14,7 @@ import pytest
 from e2e_support import STUB_SCRIPT, TRAINEE_LINES, FrontendApi, write_latency_summary
 
 from devstack import netns
+from devstack.runs import new_run_dir
 from devstack.speech import render_speech
 from devstack.stack import Stack
 
@@ -33,22 +32,12 @@ def pytest_configure(config: pytest.Config) -> None:
     netns.reexec_in_namespace(config.invocation_params.args)
 
 
-def _prune_old_logs() -> None:
-    """Keep the logs of the last few runs only (livekit-server's debug log is ~10 MB a run)."""
-    if not _LOG_ROOT.is_dir():
-        return
-    runs = sorted(p for p in _LOG_ROOT.iterdir() if p.is_dir())
-    for old in runs[:-_KEEP_RUNS]:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
     # Speech renders in a few milliseconds, but espeak-ng missing must fail before anything starts.
     for line in TRAINEE_LINES:
         render_speech(line)
-    log_dir = _LOG_ROOT / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
-    _prune_old_logs()
+    log_dir = new_run_dir(_LOG_ROOT, _KEEP_RUNS)
     started = time.monotonic()
     with Stack(log_dir=log_dir, stub_script=STUB_SCRIPT, agent_env=E2E_AGENT_ENV) as running:
         _STACK["log_dir"] = log_dir

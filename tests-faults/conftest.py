@@ -6,7 +6,6 @@ under `.data/faults-logs/<run>/`.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ from e2e_support import (  # noqa: E402
 )
 
 from devstack import netns  # noqa: E402
+from devstack.runs import new_run_dir  # noqa: E402
 from devstack.speech import render_speech  # noqa: E402
 from devstack.stack import Stack  # noqa: E402
 
@@ -40,20 +40,11 @@ def pytest_configure(config: pytest.Config) -> None:
     netns.reexec_in_namespace(config.invocation_params.args)
 
 
-def _prune_old_logs() -> None:
-    if _LOG_ROOT.is_dir():
-        for old in sorted(p for p in _LOG_ROOT.iterdir() if p.is_dir())[:-_KEEP_RUNS]:
-            import shutil  # noqa: PLC0415
-
-            shutil.rmtree(old, ignore_errors=True)
-
-
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
     for line in TRAINEE_LINES:
         render_speech(line)
-    log_dir = _LOG_ROOT / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
-    _prune_old_logs()
+    log_dir = new_run_dir(_LOG_ROOT, _KEEP_RUNS)
     started = time.monotonic()
     with Stack(log_dir=log_dir, stub_script=STUB_SCRIPT) as running:
         _STACK.update(
