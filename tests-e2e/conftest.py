@@ -5,17 +5,14 @@ and the agent worker, as processes (devstack.Stack). Logs of every process are k
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import STUB_SCRIPT, TRAINEE_LINES, FrontendApi, write_latency_summary
+from e2e_support import FrontendApi, suite_stack, write_latency_summary
 
 from devstack import netns
-from devstack.runs import new_run_dir
-from devstack.speech import render_speech
 from devstack.stack import Stack
 
 _REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -34,15 +31,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
-    # Speech renders in a few milliseconds, but espeak-ng missing must fail before anything starts.
-    for line in TRAINEE_LINES:
-        render_speech(line)
-    log_dir = new_run_dir(_LOG_ROOT, _KEEP_RUNS)
-    started = time.monotonic()
-    with Stack(log_dir=log_dir, stub_script=STUB_SCRIPT, agent_env=E2E_AGENT_ENV) as running:
-        _STACK["log_dir"] = log_dir
-        _STACK["startup_s"] = time.monotonic() - started
-        _STACK["timings"] = dict(running.timings)
+    with suite_stack(_LOG_ROOT, _KEEP_RUNS, _STACK, agent_env=E2E_AGENT_ENV) as running:
         yield running
 
 

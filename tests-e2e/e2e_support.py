@@ -7,19 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import httpx
 import msgspec
 
+from devstack.runs import new_run_dir
 from devstack.speech import SpeechClip, render_speech
+from devstack.stack import Stack
 from devstack.trainee import Trainee
-
-if TYPE_CHECKING:
-    from devstack.stack import Stack
 from training_contracts import (
     EVALUATION_PATH,
     SESSION_PATH,
@@ -60,6 +61,28 @@ TRANSCRIPT_TIMEOUT_S = 45.0
 
 
 # -- latencies, printed at the end of the run ------------------------------------------------------
+
+
+@contextmanager
+def suite_stack(
+    log_root: Path,
+    keep_runs: int,
+    stack_info: dict[str, Any],
+    *,
+    agent_env: Mapping[str, str] | None = None,
+) -> Iterator[Stack]:
+    """A suite's one stack, its process logs in a new run folder under `log_root`; what
+    `write_latency_summary` prints of its start-up goes into `stack_info`."""
+    # Speech renders in a few milliseconds, but espeak-ng missing must fail before anything starts.
+    for line in TRAINEE_LINES:
+        render_speech(line)
+    log_dir = new_run_dir(log_root, keep_runs)
+    started = time.monotonic()
+    with Stack(log_dir=log_dir, stub_script=STUB_SCRIPT, agent_env=agent_env) as running:
+        stack_info.update(
+            log_dir=log_dir, startup_s=time.monotonic() - started, timings=dict(running.timings)
+        )
+        yield running
 
 
 @dataclass

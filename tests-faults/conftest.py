@@ -7,7 +7,6 @@ under `.data/faults-logs/<run>/`.
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,16 +18,9 @@ _REPO_ROOT = _HERE.parent
 # The conversation steps, the frontend's calls and the latency table are the end-to-end suite's.
 sys.path.insert(0, str(_REPO_ROOT / "tests-e2e"))
 
-from e2e_support import (  # noqa: E402
-    STUB_SCRIPT,
-    TRAINEE_LINES,
-    FrontendApi,
-    write_latency_summary,
-)
+from e2e_support import FrontendApi, suite_stack, write_latency_summary  # noqa: E402
 
 from devstack import netns  # noqa: E402
-from devstack.runs import new_run_dir  # noqa: E402
-from devstack.speech import render_speech  # noqa: E402
 from devstack.stack import Stack  # noqa: E402
 
 _LOG_ROOT = _REPO_ROOT / ".data" / "faults-logs"
@@ -42,14 +34,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
-    for line in TRAINEE_LINES:
-        render_speech(line)
-    log_dir = new_run_dir(_LOG_ROOT, _KEEP_RUNS)
-    started = time.monotonic()
-    with Stack(log_dir=log_dir, stub_script=STUB_SCRIPT) as running:
-        _STACK.update(
-            log_dir=log_dir, startup_s=time.monotonic() - started, timings=dict(running.timings)
-        )
+    with suite_stack(_LOG_ROOT, _KEEP_RUNS, _STACK) as running:
         yield running
 
 
