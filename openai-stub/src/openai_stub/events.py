@@ -1,12 +1,30 @@
-"""Constructors of the Realtime server events the stub sends (GA event names and shapes)."""
+"""Constructors of the Realtime server events the stub sends (GA event names and shapes).
+
+Also the error a refused client event raises, and the splitting of text into deltas.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .ids import new_id
 
 Event = dict[str, Any]
+
+
+class ClientEventError(Exception):
+    """A client event the stub refuses: becomes an `error` event naming the client's event."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def split_words(text: str) -> list[str]:
+    """Splits text into deltas that concatenate back to it (each word keeps its trailing space)."""
+    return re.findall(r"\S+\s*|\s+", text)
 
 
 def _event(event_type: str, **fields: Any) -> Event:
