@@ -30,10 +30,20 @@ from training_contracts import ATTR_SESSION_ID, Evaluation, RoomNotice, SessionV
 T = TypeVar("T")
 
 
-def heard_and_said(connection: dict[str, Any]) -> list[tuple[str, str]]:
-    """The conversation as the model holds it (the stub's items): (role, text), in order."""
+@dataclass(frozen=True)
+class Heard:
+    """One turn of the conversation as the model holds it (the stub's item)."""
+
+    role: str
+    text: str
+    completed_at: float | None
+    """Wall clock: the user turn's transcript, or the reply's last audio, sent in full."""
+
+
+def heard_and_said(connection: dict[str, Any]) -> list[Heard]:
+    """The conversation as the model holds it (the stub's items), in order."""
     return [
-        (item["role"], item["text"])
+        Heard(item["role"], item["text"], item.get("completed_at"))
         for item in connection["items"]
         if item.get("type") == "message"
         and item.get("role") in ("user", "assistant")
@@ -57,21 +67,31 @@ async def connections_since(
         await asyncio.sleep(0.1)
 
 
-async def model_conversation(stack: Stack, connection_id: str) -> list[tuple[str, str]]:
+async def model_conversation(stack: Stack, connection_id: str) -> list[Heard]:
     state = await asyncio.to_thread(stack.stub_state)
     [connection] = [c for c in state["connections"] if c["id"] == connection_id]
     return heard_and_said(connection)
 
 
 def assert_stored_as_heard(
-    turns: Sequence[TurnView], heard: Sequence[tuple[str, str]], *, lost_tail: int = 0
+    turns: Sequence[TurnView], heard: Sequence[Heard], *, complete_by: float | None = None
 ) -> None:
-    """The stored turns are what the model heard and said, in order, each once, except for the
-    last `lost_tail` turns (the unsettled tail of a call whose worker died)."""
+    """The stored turns are what the model heard and said, in order, each once. With
+    `complete_by` (wall clock; a call whose worker died then): a prefix of it that holds at least
+    every turn complete by then; the turns after may be lost."""
     stored = roles_and_text(turns)
+    said = [(h.role, h.text) for h in heard]
     assert len(set(stored)) == len(stored), f"a turn stored twice: {stored}"
     assert [t.turn_order for t in turns] == list(range(1, len(turns) + 1)), stored
-    assert stored == list(heard[: len(heard) - lost_tail]), (stored, heard)
+    if complete_by is None:
+        assert stored == said, (stored, said)
+        return
+    assert stored == said[: len(stored)], (stored, said)
+    complete = [h for h in heard if h.completed_at is not None and h.completed_at <= complete_by]
+    assert len(stored) >= len(complete), (
+        f"turns complete by {complete_by:.2f} not stored: stored {stored}, complete "
+        f"{[(h.role, h.text, h.completed_at) for h in complete]}"
+    )
 
 
 def stored_rows(stack: Stack, session_id: str, attempt: int) -> int:
@@ -201,7 +221,7 @@ async def assert_call_stored(
     said: int,
     what: str,
     timeout: float = TRANSCRIPT_TIMEOUT_S,
-    lost_tail: int = 0,
+    complete_by: float | None = None,
 ) -> SessionView:
     """Wait until the call's attempt is closed (`what`: since when, recorded as a latency), then
     `assert_attempt_stored`."""
@@ -209,19 +229,20 @@ async def assert_call_stored(
         call.user_id, call.session_id, attempt=call.attempt, since=since, timeout=timeout
     )
     record_latency(call.test, what, after)
-    await assert_attempt_stored(stack, call, session, said=said, lost_tail=lost_tail)
+    await assert_attempt_stored(stack, call, session, said=said, complete_by=complete_by)
     return session
 
 
 async def assert_attempt_stored(
-    stack: Stack, call: Call, session: SessionView, *, said: int, lost_tail: int = 0
+    stack: Stack, call: Call, session: SessionView, *, said: int, complete_by: float | None = None
 ) -> None:
-    """The model heard and said `said` turns in the call; they are stored once in its attempt,
-    except the `lost_tail`."""
+    """The model heard and said `said` turns in the call; they are stored once in its attempt
+    (with `complete_by`, at least those complete by then: `assert_stored_as_heard`)."""
     heard = await model_conversation(stack, call.connection_id)
     assert len(heard) == said, heard
-    assert_stored_as_heard(turns_of(session, call.attempt), heard, lost_tail=lost_tail)
-    assert stored_rows(stack, call.session_id, call.attempt) == said - lost_tail
+    turns = turns_of(session, call.attempt)
+    assert_stored_as_heard(turns, heard, complete_by=complete_by)
+    assert stored_rows(stack, call.session_id, call.attempt) == len(turns)
 
 
 async def evaluated(frontend: FrontendApi, call: Call, *, since: float, what: str) -> Evaluation:
