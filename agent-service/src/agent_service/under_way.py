@@ -88,10 +88,6 @@ class UnderWay:
         """Trainee utterances started whose transcript has not arrived."""
         return len(self._utterances)
 
-    @property
-    def caller_speeches(self) -> int:
-        return len(self._speeches)
-
     def trainee_message(self, created_at: float) -> None:
         """A trainee message arrived: it closes the utterance whose start it carries."""
         if not self._utterances:
