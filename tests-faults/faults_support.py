@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 import psycopg
@@ -17,38 +17,16 @@ from e2e_support import (
     TRANSCRIPT_TIMEOUT_S,
     FrontendApi,
     record_latency,
-    roles_and_text,
     start_call,
     turns_of,
 )
 from livekit import rtc
 
+from devstack.heard import Heard, StoredTurn, heard_and_said, unlike_heard
 from devstack.stack import Stack
 from devstack.trainee import ATTR_AGENT_STATE, Trainee
+from devstack.waits import until
 from training_contracts import ATTR_SESSION_ID, Evaluation, RoomNotice, SessionView, TurnView
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Heard:
-    """One turn of the conversation as the model holds it (the stub's item)."""
-
-    role: str
-    text: str
-    completed_at: float | None
-    """Wall clock: the user turn's transcript, or the reply's last audio, sent in full."""
-
-
-def heard_and_said(connection: dict[str, Any]) -> list[Heard]:
-    """The conversation as the model holds it (the stub's items), in order."""
-    return [
-        Heard(item["role"], item["text"], item.get("completed_at"))
-        for item in connection["items"]
-        if item.get("type") == "message"
-        and item.get("role") in ("user", "assistant")
-        and item.get("text")
-    ]
 
 
 async def connections_since(
@@ -76,22 +54,11 @@ async def model_conversation(stack: Stack, connection_id: str) -> list[Heard]:
 def assert_stored_as_heard(
     turns: Sequence[TurnView], heard: Sequence[Heard], *, complete_by: float | None = None
 ) -> None:
-    """The stored turns are what the model heard and said, in order, each once. With
-    `complete_by` (wall clock; a call whose worker died then): a prefix of it that holds at least
-    every turn complete by then; the turns after may be lost."""
-    stored = roles_and_text(turns)
-    said = [(h.role, h.text) for h in heard]
-    assert len(set(stored)) == len(stored), f"a turn stored twice: {stored}"
-    assert [t.turn_order for t in turns] == list(range(1, len(turns) + 1)), stored
-    if complete_by is None:
-        assert stored == said, (stored, said)
-        return
-    assert stored == said[: len(stored)], (stored, said)
-    complete = [h for h in heard if h.completed_at is not None and h.completed_at <= complete_by]
-    assert len(stored) >= len(complete), (
-        f"turns complete by {complete_by:.2f} not stored: stored {stored}, complete "
-        f"{[(h.role, h.text, h.completed_at) for h in complete]}"
-    )
+    """The stored turns are what the model heard and said, in order, each once (with
+    `complete_by`: at least every turn complete by then; devstack.heard.unlike_heard)."""
+    stored = [StoredTurn(str(t.role), t.content, t.turn_order) for t in turns]
+    problem = unlike_heard(stored, heard, complete_by=complete_by)
+    assert problem is None, problem
 
 
 def stored_rows(stack: Stack, session_id: str, attempt: int) -> int:
@@ -123,20 +90,6 @@ def watch_notices(trainee: Trainee) -> list[RoomNotice | None]:
 
     trainee.room.on("room_metadata_changed", changed)
     return seen
-
-
-async def until(
-    what: str, probe: Callable[[], Awaitable[T | None]], timeout: float, poll: float = 0.1
-) -> T:
-    """Poll `probe` until it returns something; AssertionError naming `what` after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await probe()
-        if value is not None:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {what} within {timeout:.0f} s")
-        await asyncio.sleep(poll)
 
 
 async def new_caller(trainee: Trainee, previous_identity: str, timeout: float) -> str:

@@ -22,12 +22,12 @@ from faults_support import (
     evaluated,
     model_conversation,
     new_caller,
-    until,
     watch_notices,
     worker_holding,
 )
 
 from devstack.stack import Stack
+from devstack.waits import until
 from training_contracts import CallerStatus, RoomNotice
 
 pytestmark = pytest.mark.timeout(120)
