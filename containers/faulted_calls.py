@@ -6,8 +6,9 @@
 broken once mid-call, each checked as the fault suite checks (devstack.heard): the turns stored
 for the call's attempt are what the model (the stub) heard and said, in order, each once.
 
-1. The token service container stopped, then the agent container SIGKILLed (`podman kill`): the
-   turns wait in the agent's spool volume; both restarted, they arrive once and the spool empties.
+1. The token service container stopped, then the agent container SIGKILLed (`podman kill`) with
+   the turns in its spool volume, claimed by it (PID 1, as its successor will be); both
+   restarted, they arrive once and the spool empties.
 2. The Postgres container restarted mid-call.
 3. The token service container recreated mid-call, as a deploy does (`up --force-recreate`).
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import secrets
 import subprocess
 import sys
 import time
@@ -184,7 +186,14 @@ async def agent_killed_while_token_service_down(stack: Stack, call: Call) -> Non
 
     await until("the call's turns in the agent's spool volume", spooled, SPOOLED_TIMEOUT_S)
     _podman("kill", "--signal", "KILL", stack.container("agent-service"))
-    print("  token service stopped; agent container SIGKILLed, the turns spooled", flush=True)
+    # What a worker killed while sending the file leaves: its claim, under PID 1 like every
+    # container's worker (agent_service.spool_folder). Its successor is PID 1 too, and must take
+    # the claim over rather than take it for its own.
+    for path in spool.glob(f"{call.session_id}_{call.attempt}.json"):
+        path.rename(path.with_name(f"{path.name}.claimed-1-{secrets.token_hex(6)}"))
+    print(
+        "  token service stopped; agent container SIGKILLed holding the spooled turns", flush=True
+    )
 
 
 def mid_call(stack: Stack, *command: str) -> Callable[[Call], Awaitable[None]]:
