@@ -1,4 +1,5 @@
-"""The benchmark peer: the seed plan's token endpoint in Node with livekit-server-sdk.
+"""The benchmark peer: a token endpoint in Node with livekit-server-sdk, as the Next.js
+application would serve it itself; the yardstick the token service's own endpoint is measured by.
 
 Its source stays in ../shared/peers; we copy it under .bench/ and install its two packages there
 with --no-package-lock, so no lockfile with download addresses is ever written into the repo.

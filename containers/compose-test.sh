@@ -8,8 +8,11 @@
 # deploy-agent` would upload (in the background, with the cluster's images), brings compose.yaml
 # up with the offline profile, waits for every service to be healthy, makes one whole call from
 # this host (containers/whole_call.py), checks the trainee page it serves
-# (containers/check_page.py) and what the images hold (containers/check_images.py), and takes it
-# down. Then the same for the cluster shape (compose.cluster.yaml: Redis, two livekit-server nodes,
+# (containers/check_page.py), breaks three calls for real (containers/faulted_calls.py: the agent
+# container SIGKILLed while the token service container is stopped, the Postgres container
+# restarted, the token service container recreated as a deploy does, each checked against what
+# the stub heard and said), checks what the images hold (containers/check_images.py), and takes
+# it down. Then the same for the cluster shape (compose.cluster.yaml: Redis, two livekit-server nodes,
 # two workers, two token services): up, healthy, both workers registered, one whole call, down. On
 # any exit both projects' containers, networks and volumes are removed, and their absence is
 # checked.
@@ -190,6 +193,18 @@ registered() {  # compose|cluster SERVICE...: each worker has registered with it
   done
 }
 
+# netavark before 1.9 (Debian 12's is 1.4) leaves a bridge's MAC address to the kernel, which gives
+# it the lowest MAC among its ports: replacing or restarting a container can change it, and then
+# every container loses the host (published ports, so the trainee's media, included) until its ARP
+# entry for the gateway is refreshed, which can take a minute or more. netavark 1.9 pins the MAC
+# itself; pinned here the same way, before faulted_calls.py replaces containers under a call.
+pin_bridge_mac() {  # compose|cluster
+  local network bridge
+  network=$("$1" config --format json | .venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)["networks"]["default"]["name"])')
+  bridge=$(podman network inspect "$network" --format '{{.NetworkInterface}}')
+  ip link set dev "$bridge" address "$(cat "/sys/class/net/$bridge/address")"
+}
+
 seed_demo() {  # compose|cluster SERVICE: the demo data's JSON, seeded in that token service's container
   local try
   # Retried: a name lookup inside podman's network has been seen to fail once on a loaded machine.
@@ -207,6 +222,7 @@ demo_user_ids() {  # DEMO_JSON: the users' ids, one a line
 step "up: offline profile, livekit node IP $LIVEKIT_NODE_IP"
 compose up --detach --wait --wait-timeout "$HEALTHY_TIMEOUT_S" --quiet-pull
 compose ps --format 'table {{.Service}}\t{{.Status}}'
+pin_bridge_mac compose
 
 step "agent registered with livekit-server"
 registered compose agent-service
@@ -228,6 +244,11 @@ step "whole call: trainee -> token -> dispatch -> session.id -> reply -> transcr
 step "trainee page: GET / and /config.json on port 3003"
 .venv/bin/python containers/check_page.py --page http://127.0.0.1:3003 \
   --token-service http://localhost:8000 "${users[@]/#/--demo-user-id=}"
+
+step "faulted calls: agent killed with the token service down, Postgres restarted, token service recreated"
+.venv/bin/python containers/faulted_calls.py --token-service http://127.0.0.1:8000 \
+  --stub http://127.0.0.1:8090 "${users[@]/#/--user-id=}" \
+  -- "$compose_bin" --project-name "$PROJECT" --env-file offline.env
 
 step "images: non-root, pinned, sizes"
 .venv/bin/python containers/check_images.py "$PROJECT"

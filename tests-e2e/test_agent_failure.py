@@ -30,7 +30,8 @@ from training_contracts import (
 
 TEST = "agent failure"
 ERROR_BUDGET_S = 10.0
-"""The plan's budget: 3 retries 2 s apart against a refused connection is ~6 s of trying."""
+"""Session creation's retries (api_client.SESSION_CREATE_POLICY: 3 retries 2 s apart) against a
+refused connection are ~6 s of trying."""
 
 
 async def test_unreachable_api_is_reported_to_the_trainee(

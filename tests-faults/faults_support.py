@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 import psycopg
@@ -17,28 +17,16 @@ from e2e_support import (
     TRANSCRIPT_TIMEOUT_S,
     FrontendApi,
     record_latency,
-    roles_and_text,
     start_call,
     turns_of,
 )
 from livekit import rtc
 
+from devstack.heard import Heard, StoredTurn, heard_and_said, unlike_heard
 from devstack.stack import Stack
 from devstack.trainee import ATTR_AGENT_STATE, Trainee
+from devstack.waits import until
 from training_contracts import ATTR_SESSION_ID, Evaluation, RoomNotice, SessionView, TurnView
-
-T = TypeVar("T")
-
-
-def heard_and_said(connection: dict[str, Any]) -> list[tuple[str, str]]:
-    """The conversation as the model holds it (the stub's items): (role, text), in order."""
-    return [
-        (item["role"], item["text"])
-        for item in connection["items"]
-        if item.get("type") == "message"
-        and item.get("role") in ("user", "assistant")
-        and item.get("text")
-    ]
 
 
 async def connections_since(
@@ -57,21 +45,20 @@ async def connections_since(
         await asyncio.sleep(0.1)
 
 
-async def model_conversation(stack: Stack, connection_id: str) -> list[tuple[str, str]]:
+async def model_conversation(stack: Stack, connection_id: str) -> list[Heard]:
     state = await asyncio.to_thread(stack.stub_state)
     [connection] = [c for c in state["connections"] if c["id"] == connection_id]
     return heard_and_said(connection)
 
 
 def assert_stored_as_heard(
-    turns: Sequence[TurnView], heard: Sequence[tuple[str, str]], *, lost_tail: int = 0
+    turns: Sequence[TurnView], heard: Sequence[Heard], *, complete_by: float | None = None
 ) -> None:
-    """The stored turns are what the model heard and said, in order, each once, except for the
-    last `lost_tail` turns (the unsettled tail of a call whose worker died)."""
-    stored = roles_and_text(turns)
-    assert len(set(stored)) == len(stored), f"a turn stored twice: {stored}"
-    assert [t.turn_order for t in turns] == list(range(1, len(turns) + 1)), stored
-    assert stored == list(heard[: len(heard) - lost_tail]), (stored, heard)
+    """The stored turns are what the model heard and said, in order, each once (with
+    `complete_by`: at least every turn complete by then; devstack.heard.unlike_heard)."""
+    stored = [StoredTurn(str(t.role), t.content, t.turn_order) for t in turns]
+    problem = unlike_heard(stored, heard, complete_by=complete_by)
+    assert problem is None, problem
 
 
 def stored_rows(stack: Stack, session_id: str, attempt: int) -> int:
@@ -103,20 +90,6 @@ def watch_notices(trainee: Trainee) -> list[RoomNotice | None]:
 
     trainee.room.on("room_metadata_changed", changed)
     return seen
-
-
-async def until(
-    what: str, probe: Callable[[], Awaitable[T | None]], timeout: float, poll: float = 0.1
-) -> T:
-    """Poll `probe` until it returns something; AssertionError naming `what` after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await probe()
-        if value is not None:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {what} within {timeout:.0f} s")
-        await asyncio.sleep(poll)
 
 
 async def new_caller(trainee: Trainee, previous_identity: str, timeout: float) -> str:
@@ -201,7 +174,7 @@ async def assert_call_stored(
     said: int,
     what: str,
     timeout: float = TRANSCRIPT_TIMEOUT_S,
-    lost_tail: int = 0,
+    complete_by: float | None = None,
 ) -> SessionView:
     """Wait until the call's attempt is closed (`what`: since when, recorded as a latency), then
     `assert_attempt_stored`."""
@@ -209,19 +182,20 @@ async def assert_call_stored(
         call.user_id, call.session_id, attempt=call.attempt, since=since, timeout=timeout
     )
     record_latency(call.test, what, after)
-    await assert_attempt_stored(stack, call, session, said=said, lost_tail=lost_tail)
+    await assert_attempt_stored(stack, call, session, said=said, complete_by=complete_by)
     return session
 
 
 async def assert_attempt_stored(
-    stack: Stack, call: Call, session: SessionView, *, said: int, lost_tail: int = 0
+    stack: Stack, call: Call, session: SessionView, *, said: int, complete_by: float | None = None
 ) -> None:
-    """The model heard and said `said` turns in the call; they are stored once in its attempt,
-    except the `lost_tail`."""
+    """The model heard and said `said` turns in the call; they are stored once in its attempt
+    (with `complete_by`, at least those complete by then: `assert_stored_as_heard`)."""
     heard = await model_conversation(stack, call.connection_id)
     assert len(heard) == said, heard
-    assert_stored_as_heard(turns_of(session, call.attempt), heard, lost_tail=lost_tail)
-    assert stored_rows(stack, call.session_id, call.attempt) == said - lost_tail
+    turns = turns_of(session, call.attempt)
+    assert_stored_as_heard(turns, heard, complete_by=complete_by)
+    assert stored_rows(stack, call.session_id, call.attempt) == len(turns)
 
 
 async def evaluated(frontend: FrontendApi, call: Call, *, since: float, what: str) -> Evaluation:

@@ -1,8 +1,9 @@
 """The worker holding a call is killed outright (SIGKILL to its process group). The token service
-learns the caller is gone from livekit-server's webhook, closes the attempt with the turns that
-had settled (all but the newest), marked cut short, and dispatches a new caller: with no other
-worker the page is told a caller is on its way; with a standby worker a new caller joins the
-trainee, who is still in the room, as the assignment's next attempt."""
+learns the caller is gone from livekit-server's webhook, closes the attempt with the turns the
+worker had stored (every turn complete a second before the kill: nothing was under way), marked
+cut short, and dispatches a new caller: with no other worker the page is told a caller is on its
+way; with a standby worker a new caller joins the trainee, who is still in the room, as the
+assignment's next attempt."""
 
 import asyncio
 import dataclasses
@@ -19,13 +20,14 @@ from faults_support import (
     callers_in_room,
     connections_since,
     evaluated,
+    model_conversation,
     new_caller,
-    until,
     watch_notices,
     worker_holding,
 )
 
 from devstack.stack import Stack
+from devstack.waits import until
 from training_contracts import CallerStatus, RoomNotice
 
 pytestmark = pytest.mark.timeout(120)
@@ -34,19 +36,36 @@ CALLER_GONE_WITHIN_S = 30.0
 """SIGKILL -> the trainee sees the caller leave: livekit-server's ICE timeouts decide it."""
 CLOSED_WITHIN_S = 3.0
 """The caller seen gone -> the attempt closed cut short: one webhook."""
-UNSETTLED_TAIL = 1
-"""Turns a killed worker cannot deliver: the newest one (agent-service README, "Delivery")."""
+STORED_WITHIN_S = 1.0
+"""A turn complete this long before a SIGKILL is stored: what the kill loses is the turn under
+way and at most the last second (agent-service README, "Delivery and the spool")."""
+KILL_MARGIN_S = 0.5
+"""The kill comes this much later than STORED_WITHIN_S after the last turn was complete, so every
+turn of the exchange must be stored."""
 
 
-async def _kill_mid_call(stack: Stack, call: Call) -> tuple[float, float]:
-    """SIGKILL the worker holding the call; (killed, caller seen gone) monotonic times."""
+async def _kill_mid_call(stack: Stack, call: Call, *, said: int) -> tuple[float, float, float]:
+    """Once the call's `said` turns have all been complete for STORED_WITHIN_S + KILL_MARGIN_S,
+    SIGKILL the worker holding it. Returns (killed, caller seen gone) monotonic times and the
+    wall-clock time by which a turn must have been complete to be stored."""
     assert call.trainee.token is not None
+
+    async def all_complete() -> float | None:
+        heard = await model_conversation(stack, call.connection_id)
+        times = [h.completed_at for h in heard]
+        if len(times) < said or None in times:
+            return None
+        return max(t for t in times if t is not None)
+
+    last = await until(f"{said} complete turns", all_complete, 10.0)
+    await asyncio.sleep(max(0.0, last + STORED_WITHIN_S + KILL_MARGIN_S - time.time()))
+    complete_by = time.time() - STORED_WITHIN_S
     stack.kill_agent(worker_holding(stack, call.trainee.token.room_name))
     killed = time.monotonic()
     await call.trainee.wait_for_agent_gone(CALLER_GONE_WITHIN_S)
     gone = time.monotonic()
     record_latency(call.test, "kill->trainee sees the caller leave", gone - killed)
-    return killed, gone
+    return killed, gone, complete_by
 
 
 def _cut_short_reason(stack: Stack, call: Call) -> str | None:
@@ -65,7 +84,7 @@ async def test_worker_killed_without_a_standby(healthy: Stack, frontend: Fronten
     try:
         notices = watch_notices(call.trainee)
         await exchange(call.trainee, TRAINEE_LINES[:2])
-        killed, gone = await _kill_mid_call(healthy, call)
+        killed, gone, complete_by = await _kill_mid_call(healthy, call, said=4)
         session = await assert_call_stored(
             healthy,
             frontend,
@@ -74,7 +93,7 @@ async def test_worker_killed_without_a_standby(healthy: Stack, frontend: Fronten
             said=4,
             what="caller gone->attempt closed",
             timeout=CLOSED_WITHIN_S,
-            lost_tail=UNSETTLED_TAIL,
+            complete_by=complete_by,
         )
         assert session.cut_short
         evaluation = await evaluated(frontend, call, since=killed, what="kill->evaluation 200")
@@ -100,7 +119,7 @@ async def test_worker_killed_with_a_standby(healthy: Stack, frontend: FrontendAp
         await standby
         old_caller = call.trainee.agent_identity
         assert old_caller is not None
-        _, gone = await _kill_mid_call(healthy, call)
+        _, gone, complete_by = await _kill_mid_call(healthy, call, said=4)
         after_kill = time.time()
         new_session = await new_caller(call.trainee, old_caller, JOIN_TIMEOUT_S)
         record_latency(test, "caller gone->new caller's session.id", time.monotonic() - gone)
@@ -117,5 +136,5 @@ async def test_worker_killed_with_a_standby(healthy: Stack, frontend: FrontendAp
         healthy, frontend, next_call, since=hung_up, said=2, what="hang-up->next attempt stored"
     )
     assert not session.cut_short
-    await assert_attempt_stored(healthy, call, session, said=4, lost_tail=UNSETTLED_TAIL)
+    await assert_attempt_stored(healthy, call, session, said=4, complete_by=complete_by)
     assert _cut_short_reason(healthy, call) == "agent_left"

@@ -77,7 +77,7 @@ def test_a_spooled_entry_keeps_its_usage(tmp_path: Path) -> None:
         )
     )
     (claimed,) = spool.claim_all()
-    assert claimed.entry.usage == usage
+    assert claimed.item.usage == usage
     # entries spooled before usage existed still read
     old = msgspec.json.decode(
         b'{"sessionId":"%s","attempt":1,"turns":[],"final":true,"spooledAt":1.0}'

@@ -113,7 +113,9 @@ async def test_both_roles_are_recorded_in_order_when_the_transcript_comes_late(
             lambda ev: arrivals.append(getattr(ev.item, "role", "-")),
         )
         call.mic.push(audio.silence(300) + audio.clip() + audio.silence(900))
-        await until(lambda: call.recorder.pending_count + call.recorder.settled_count == 2)
+        # settled during the call, from the session's own events: the reply waited for the
+        # trainee's transcript, then both were numbered in order
+        await until(lambda: call.recorder.settled_count == 2)
     turns = call.recorder.finalize()
 
     assert [a for a in arrivals if a != "-"] == ["assistant", "user"]
@@ -124,6 +126,21 @@ async def test_both_roles_are_recorded_in_order_when_the_transcript_comes_late(
     assert all(t.attempt_number == 1 for t in turns)
     [conn] = stub.connections()
     assert conn["instructions"] == caller_instructions(None)
+
+
+async def test_the_callers_line_settles_once_it_is_spoken(stub: StubHandle) -> None:
+    """Nobody speaks after the caller's reply: it is numbered while the call goes on (a worker
+    killed now would have sent it), not when the trainee speaks again."""
+    stub.set_script({"user_transcripts": ["Hello?"], "replies": ["Hi. Um."], "reply_ms": 600})
+    async with caller_call(stub, None) as call:
+        call.mic.push(audio.silence(300) + audio.clip() + audio.silence(900))
+        await until(lambda: call.recorder.settled_count == 2)
+        assert call.recorder.pending_count == 0
+        turns = call.recorder.settled_turns()
+    assert [(t.turn_order, t.role.value, t.content) for t in turns] == [
+        (1, "user", "Hello?"),
+        (2, "assistant", "Hi. Um."),
+    ]
 
 
 async def test_the_caller_waits_for_the_trainee_then_breaks_a_silence(stub: StubHandle) -> None:
@@ -139,7 +156,7 @@ async def test_the_caller_waits_for_the_trainee_then_breaks_a_silence(stub: Stub
         [response] = conn["responses"]
         assert response["auto"] is False
         assert QUIET_LINE_INSTRUCTIONS in (response["instructions"] or "")
-        await until(lambda: call.recorder.pending_count == 1)
+        await until(lambda: call.recorder.settled_count == 1)  # nothing else under way
 
 
 async def test_the_caller_does_not_speak_first_when_the_trainee_greets(stub: StubHandle) -> None:

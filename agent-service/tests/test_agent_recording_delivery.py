@@ -106,7 +106,7 @@ async def test_an_unexpected_recording_is_kept_under_dead(
     finally:
         await client.aclose()
     assert (report.delivered, report.buried) == (0, 1)
-    assert [p.name for p in spool.folder.dead_directory.iterdir()] == [
+    assert [p.name for p in spool.dead_directory.iterdir()] == [
         f"{created.session_id}_{created.attempt + 5}.ogg"
     ]
 

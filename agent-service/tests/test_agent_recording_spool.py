@@ -31,12 +31,12 @@ def test_claimed_recordings_name_their_attempt_and_are_sent_once(tmp_path: Path)
     sid = uuid.uuid4()
     spool.adopt(job_file(tmp_path), sid, 2)
     (claimed,) = spool.claim_all()
-    assert (claimed.recording.session_id, claimed.recording.attempt) == (sid, 2)
-    assert claimed.recording.path.read_bytes() == b"OggS recording"
+    assert (claimed.item.session_id, claimed.item.attempt) == (sid, 2)
+    assert claimed.item.path.read_bytes() == b"OggS recording"
     assert list(spool.claim_all()) == []  # claimed: nobody else sends it meanwhile
-    spool.folder.release(claimed.claim)
+    spool.release(claimed)
     (again,) = spool.claim_all()
-    spool.folder.done(again.claim)
+    spool.done(again)
     assert list(spool.claim_all()) == []
     assert list(tmp_path.glob("*.ogg*")) == []
 
@@ -45,16 +45,16 @@ def test_a_stranger_file_is_buried_not_sent(tmp_path: Path) -> None:
     spool = RecordingSpool(tmp_path)
     (tmp_path / "notes.ogg").write_bytes(b"?")
     assert list(spool.claim_all()) == []
-    assert [p.name for p in spool.folder.dead_directory.iterdir()] == ["notes.ogg"]
+    assert [p.name for p in spool.dead_directory.iterdir()] == ["notes.ogg"]
 
 
 def test_a_dead_workers_claim_is_taken_over(tmp_path: Path) -> None:
     spool = RecordingSpool(tmp_path)
     sid = uuid.uuid4()
     spooled = spool.adopt(job_file(tmp_path), sid, 1)
-    os.rename(spooled.path, spooled.path.with_name(spooled.path.name + ".claimed-999999999"))
+    os.rename(spooled.path, spooled.path.with_name(spooled.path.name + f".claimed-{os.getpid()}"))
     (claimed,) = spool.claim_all()
-    assert claimed.recording.session_id == sid
+    assert claimed.item.session_id == sid
 
 
 def test_moving_across_filesystems_copies_then_removes(tmp_path: Path) -> None:

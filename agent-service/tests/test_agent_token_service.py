@@ -13,7 +13,8 @@ from typing import Any, NamedTuple
 import aiohttp
 import msgspec
 import pytest
-from livekit.agents import ChatMessage, ChatRole
+from livekit.agents import AgentSession, ChatMessage, ChatRole
+from livekit.agents.voice import UserStateChangedEvent
 
 from agent_service.api_client import (
     InternalApiClient,
@@ -268,14 +269,23 @@ async def test_settled_turns_are_delivered_while_the_call_goes(
     request, created, _, delivery = await delivering(
         token_service, client, tmp_path, DeliveryOptions(policy=FAST, interval=60)
     )
+    session: AgentSession[None] = AgentSession(
+        vad=None, turn_handling={"turn_detection": "realtime_llm"}
+    )
     recorder = TranscriptRecorder(created.attempt)
+    recorder.attach(session)
     loop = asyncio.create_task(delivery.run(recorder))
     try:
-        roles: list[ChatRole] = ["user", "assistant", "user", "assistant"]
+        roles: list[ChatRole] = ["user", "assistant", "user"]
         for n, role in enumerate(roles, start=1):
             recorder.add(ChatMessage(role=role, content=[f"line {n}"], created_at=float(n)))
-        # settled, each sent as it settles: lines 1-3, dated at or before min(newest user 3.0,
-        # newest assistant 4.0); line 4 is the unsettled tail
+        # The trainee starts speaking at 3.5: the caller's line 4, dated after that, waits for
+        # the trainee's transcript; lines 1-3 are sent as they settle.
+        session.emit(
+            "user_state_changed",
+            UserStateChangedEvent(old_state="listening", new_state="speaking", created_at=3.5),
+        )
+        recorder.add(ChatMessage(role="assistant", content=["line 4"], created_at=4.0))
         await until(lambda: delivery.delivered == 3)
         view = await session_view(token_service, request.user_id, created.session_id)
         assert [t.content for t in view.turns] == ["line 1", "line 2", "line 3"]

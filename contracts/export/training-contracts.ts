@@ -23,7 +23,7 @@ export const ATTEMPT_QUERY = "attempt" as const;
 export const RECORDING_MEDIA_TYPE = "audio/ogg" as const;
 export const CALLER_JOIN_BOUND_S = 8 as const;
 
-/** Keys of the agent participant's attributes, as the migration plan's AGENT_ATTRS. */
+/** Keys of the agent participant's attributes, named as the Next.js frontend's AGENT_ATTRS. */
 export const AGENT_ATTRS = {
   SESSION_ID: ATTR_SESSION_ID,
   ERROR: ATTR_ERROR,

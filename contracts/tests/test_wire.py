@@ -106,8 +106,8 @@ def test_error_body_bytes() -> None:
     )
 
 
-def test_seed_plan_shapes_still_decode() -> None:
-    """Bodies exactly as the migration plan's zod schemas describe them keep decoding."""
+def test_the_frontends_shapes_still_decode() -> None:
+    """Bodies exactly as the Next.js application's zod schemas describe them keep decoding."""
     turn = msgspec.json.decode(
         b'{"role":"user","content":"hi","turnOrder":3,"attemptNumber":2}', type=TranscriptTurn
     )

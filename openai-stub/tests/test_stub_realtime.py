@@ -171,6 +171,7 @@ async def test_response_create_streams_a_complete_response(stub: StubHandle) -> 
         )
         await client.expect("conversation.item.added")
         started = time.monotonic()
+        wall_started = time.time()
         await client.send(
             {
                 "type": "response.create",
@@ -239,6 +240,7 @@ async def test_response_create_streams_a_complete_response(stub: StubHandle) -> 
     assert conn["response_count"] == 1
     assert conn["responses"][0]["status"] == "completed"
     assert conn["responses"][0]["auto"] is False
+    completed_at = conn["items"][-1].pop("completed_at")
     assert conn["items"][-1] == {
         "id": item["id"],
         "type": "message",
@@ -246,6 +248,9 @@ async def test_response_create_streams_a_complete_response(stub: StubHandle) -> 
         "status": "completed",
         "text": transcript,
     }
+    # complete once its audio had played out in real time
+    assert completed_at >= wall_started + 1.0
+    assert conn["items"][0]["completed_at"] is None  # created by the client
 
 
 async def test_response_cancel_ends_the_running_response_as_cancelled(stub: StubHandle) -> None:
@@ -366,6 +371,8 @@ async def test_a_user_turn_detected_by_energy(stub: StubHandle) -> None:
 
     [conn] = stub.connections()
     assert conn["user_transcripts"] == ["Hello there, how can I help?"]
+    [user_item] = [i for i in conn["items"] if i["role"] == "user"]
+    assert user_item["completed_at"] is not None  # its transcript was sent
     assert conn["speech"] == [
         {"type": "speech_started", "item_id": item_id, "audio_ms": 200},
         {"type": "speech_stopped", "item_id": item_id, "audio_ms": 1100},

@@ -1,6 +1,6 @@
-// The trainee's page, as the migration plan's VoiceTrainingView: choose, fetch a token, join the
-// room with <LiveKitRoom>, follow the caller (its attributes, the token service's notices, a new
-// caller after a dropped line), and after hang-up ask for feedback.
+// The trainee's page, shaped as the Next.js application's VoiceTrainingView: choose, fetch a
+// token, join the room with <LiveKitRoom>, follow the caller (its attributes, the token service's
+// notices, a new caller after a dropped line), and after hang-up ask for feedback.
 import { LiveKitRoom, RoomAudioRenderer, StartAudio } from "@livekit/components-react";
 import { DisconnectReason, Room, type RoomConnectOptions } from "livekit-client";
 import { useCallback, useEffect, useMemo, useState } from "react";

@@ -1,9 +1,9 @@
 """Client of the token service's internal API: scenarios, sessions, transcripts and recordings.
 
 Every call has its own timeout and a bounded retry policy. Failures are typed by what the caller
-can do about them: `NotFound` (the thing does not exist: do not retry), `Rejected` (the request is
-wrong: do not retry) and `Unavailable` (network, timeout, 5xx, 429, or a key the service refuses
-right now: retrying later may work).
+can do about them: `Refused`, which is `NotFound` (the thing does not exist) or `Rejected` (the
+request is wrong), will be refused again: do not retry; `Unavailable` (network, timeout, 5xx,
+429, or a key the service refuses right now): retrying later may work.
 """
 
 import contextlib
@@ -75,7 +75,9 @@ class RetryPolicy:
 
 
 SESSION_CREATE_POLICY = RetryPolicy(retries=3, backoff=2.0, timeout=5.0)
-"""The plan's rule: three retries two seconds apart, then the call fails with session_create_failed."""
+"""Three retries two seconds apart, then the call fails with session_create_failed: long enough
+to ride out a token service restarting, short enough that a trainee waiting for `session.id` is
+told the call cannot start rather than left waiting (`max_duration` is the whole bound)."""
 
 SCENARIO_POLICY = RetryPolicy(retries=2, backoff=0.5, timeout=5.0)
 TRANSCRIPT_POLICY = RetryPolicy(retries=2, backoff=0.5, timeout=5.0)
@@ -92,11 +94,15 @@ class ApiError(Exception):
         self.attempts = 1
 
 
-class NotFound(ApiError):
+class Refused(ApiError):
+    """Refused for good: the same request will be refused again."""
+
+
+class NotFound(Refused):
     pass
 
 
-class Rejected(ApiError):
+class Rejected(Refused):
     pass
 
 

@@ -75,7 +75,10 @@ class TrainingCall:
         self.recording: RecordingDelivery | None = None
         self._presence: TraineePresence | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._reporting: asyncio.Task[None] | None = None
+        self._failure_report: asyncio.Task[None] | None = None
+        """Tells the trainee's client the caller broke down, then ends the job. Held here (the
+        loop keeps only a weak reference to a task) and not among `_tasks`, which the job's
+        end cancels: this one must finish first."""
 
     # -- set up ----------------------------------------------------------------------------------
 
@@ -209,7 +212,7 @@ class TrainingCall:
             self.ctx.shutdown(reason=reason)
             return
         logger.error("agent session failed", extra={"error": str(event.error)})
-        self._reporting = asyncio.create_task(
+        self._failure_report = asyncio.create_task(
             report_failure(self.ctx, reason), name="report_agent_failed"
         )
 

@@ -1,8 +1,9 @@
 """Getting a call's transcript to the token service: while the call goes and when it ends.
 
 During the call, settled turns (see transcript.py) go out as soon as `batch_size` new ones have
-settled (by default every turn as it settles, so a worker killed mid-call loses only the
-unsettled tail), or every `interval` seconds when fewer have. When the call
+settled (by default every turn as it settles, so a worker killed mid-call loses only what was
+under way and what settled during the last POST), or every `interval` seconds when fewer have,
+which is also how often a failed delivery is tried again. When the call
 ends, the whole ordered transcript is sent once more with `final: true` (the endpoint stores a
 turn once, so re-sent turns cost nothing, and the final batch alone is a complete transcript).
 Every POST has its own timeout and bounded retries. Whatever could not be delivered is written to

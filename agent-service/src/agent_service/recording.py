@@ -25,14 +25,13 @@ What livekit-agents 1.8.9 does (voice/recorder_io, voice/agent_session.py, job.p
 
 import logging
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
 from livekit.agents import AgentSession, JobContext, RecordingOptions
 
-from .claims import Claim, ClaimFolder
+from .spool_folder import Claim, Claimed, SpoolFolder, Unreadable
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +40,9 @@ _NAME = re.compile(r"^(?P<session>[0-9a-f-]{36})_(?P<attempt>[0-9]+)\.ogg$")
 
 
 def recording_options(ctx: JobContext, *, record: bool) -> RecordingOptions:
-    """Audio as the call requires; what LiveKit Cloud observes (traces, logs, transcript) as the
-    project says, as before. A project with redaction on refuses audio without the transcript."""
+    """Audio as the call requires (the trainee was told); what LiveKit Cloud observes (traces,
+    logs, transcript) as the project's own setting says, which is what livekit-agents does when
+    `record` is left unset. A project with redaction on refuses audio without the transcript."""
     cloud = ctx.job.enable_recording
     return RecordingOptions(
         audio=record,
@@ -63,55 +63,31 @@ class SpooledRecording:
     path: Path
 
 
-@dataclass(frozen=True)
-class ClaimedRecording:
-    recording: SpooledRecording
-    claim: Claim
+ClaimedRecording = Claimed[SpooledRecording]
 
 
-class RecordingSpool:
+class RecordingSpool(SpoolFolder[SpooledRecording]):
     """Recordings waiting for the token service, `<session id>_<attempt>.ogg` in their folder
-    (the spool folder's `recordings/`); claimed and buried as claims.py describes."""
+    (the spool folder's `recordings/`); claimed and buried as spool_folder.py describes."""
 
     def __init__(self, directory: Path) -> None:
-        self.folder = ClaimFolder(directory, RECORDING_SUFFIX)
-
-    @property
-    def directory(self) -> Path:
-        return self.folder.directory
+        super().__init__(directory, RECORDING_SUFFIX)
 
     @staticmethod
     def name_for(session_id: UUID, attempt: int) -> str:
         return f"{session_id}_{attempt}{RECORDING_SUFFIX}"
 
     def adopt(self, source: Path, session_id: UUID, attempt: int) -> SpooledRecording:
-        path = self.folder.move_in(source, self.name_for(session_id, attempt))
+        path = self.move_in(source, self.name_for(session_id, attempt))
         return SpooledRecording(session_id=session_id, attempt=attempt, path=path)
 
-    def remove(self, recording: SpooledRecording) -> None:
-        self.folder.remove(recording.path.name)
-
-    def claim(self, recording: SpooledRecording) -> ClaimedRecording | None:
-        """Claim a recording this process spooled, so no redelivery pass sends it meanwhile."""
-        claim = self.folder.claim(recording.path)
-        return None if claim is None else self._claimed(claim)
-
-    def claim_all(self) -> Iterator[ClaimedRecording]:
-        """One at a time, so a pass that stops early leaves the rest unclaimed."""
-        for claim in self.folder.claim_all():
-            recording = self._claimed(claim)
-            if recording is not None:
-                yield recording
-
-    def _claimed(self, claim: Claim) -> ClaimedRecording | None:
+    def read(self, claim: Claim) -> SpooledRecording:
         match = _NAME.match(claim.original.name)
         if match is None:
-            self.folder.bury(claim, "not a recording's name")
-            return None
-        recording = SpooledRecording(
+            raise Unreadable("not a recording's name")
+        return SpooledRecording(
             session_id=UUID(match["session"]), attempt=int(match["attempt"]), path=claim.path
         )
-        return ClaimedRecording(recording=recording, claim=claim)
 
 
 def take_recording(

@@ -12,6 +12,7 @@ dealt with after the transcript, and its failures are logged, not propagated.
 """
 
 import asyncio
+import functools
 import logging
 from dataclasses import dataclass
 from uuid import UUID
@@ -20,14 +21,9 @@ from livekit.agents import AgentSession, JobContext
 
 from training_contracts import RecordingAck
 
-from .api_client import ApiError, InternalApiClient, NotFound, Rejected, RetryPolicy, Unavailable
-from .recording import (
-    ClaimedRecording,
-    RecordingMissing,
-    RecordingSpool,
-    SpooledRecording,
-    take_recording,
-)
+from .api_client import ApiError, InternalApiClient, RetryPolicy, Unavailable
+from .recording import RecordingMissing, RecordingSpool, SpooledRecording, take_recording
+from .spool_sending import send_claimed
 
 logger = logging.getLogger(__name__)
 
@@ -70,18 +66,19 @@ class RecordingDelivery:
         """on_session_end: take the file and deliver it within `within` seconds, else leave it
         spooled for the redelivery pass."""
         spooled = await self._take(ctx, session, within=within)
-        claimed = self._spool.claim(spooled) if spooled is not None else None
+        claimed = self._spool.claim(spooled.path) if spooled is not None else None
         if claimed is None:
-            return
+            return  # nothing to send, or a redelivery pass claimed it first and sends it
+        upload = functools.partial(upload_recording, self._client, policy=self._policy)
         try:
             async with asyncio.timeout(within):
-                ack = await send(self._spool, claimed, self._client, self._policy)
+                ack = await send_claimed(self._spool, claimed, upload)
         except (Unavailable, TimeoutError) as exc:
             logger.warning(
                 "recording not delivered, spooled",
                 extra={
                     "session_id": str(self._target.session_id),
-                    "spool_file": str(claimed.claim.original),
+                    "spool_file": str(claimed.original),
                     "error": str(exc) or f"no answer within {within:g} s",
                 },
             )
@@ -138,21 +135,10 @@ class RecordingDelivery:
             )
 
 
-async def send(
-    spool: RecordingSpool, claimed: ClaimedRecording, client: InternalApiClient, policy: RetryPolicy
-) -> RecordingAck | None:
-    """Upload a claimed recording: done when stored, buried (None) when refused for good, put
-    back and re-raised when the service cannot take it now (or the send is cancelled)."""
-    recording = claimed.recording
-    try:
-        ack = await client.put_recording(
-            recording.session_id, recording.attempt, recording.path, policy
-        )
-    except (NotFound, Rejected) as exc:
-        spool.folder.bury(claimed.claim, str(exc))
-        return None
-    except BaseException:
-        spool.folder.release(claimed.claim)
-        raise
-    spool.folder.done(claimed.claim)
-    return ack
+async def upload_recording(
+    client: InternalApiClient, recording: SpooledRecording, *, policy: RetryPolicy
+) -> RecordingAck:
+    """Upload one spooled recording to its session attempt (idempotent on the service's side)."""
+    return await client.put_recording(
+        recording.session_id, recording.attempt, recording.path, policy
+    )

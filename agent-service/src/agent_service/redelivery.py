@@ -3,8 +3,8 @@ whenever the spools hold something.
 
 Transcripts land in the spool (spool.py) when a job could not deliver them, recordings in the
 recording spool (recording.py) at the end of every recorded call, delivered or not yet; either
-may be from an earlier run of the worker. Both endpoints store a thing once, so sending a file
-again is safe, and a file is claimed before it is sent, so no two senders send it at once.
+may be from an earlier run of the worker. Both are sent by spool_sending.py's one loop: claimed
+first, so no two senders send a file at once, then settled (sent, refused for good, or put back).
 
 The spools are looked at every `spool_retry_interval` seconds (settings.py; a directory listing).
 When a pass finds the token service unavailable, the redeliverer waits for it to answer its
@@ -17,23 +17,17 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
-from uuid import UUID
+from collections.abc import Callable
+
+from training_contracts import TranscriptAck
 
 from . import metrics
-from .api_client import (
-    TRANSCRIPT_POLICY,
-    InternalApiClient,
-    NotFound,
-    Rejected,
-    RetryPolicy,
-    Unavailable,
-)
+from .api_client import TRANSCRIPT_POLICY, InternalApiClient, RetryPolicy
 from .delivery import batches
-from .recording import ClaimedRecording, RecordingSpool
-from .recording_delivery import RECORDING_POLICY, send
-from .spool import ClaimedEntry, Spool
+from .recording import RecordingSpool
+from .recording_delivery import RECORDING_POLICY, upload_recording
+from .spool import Spool, SpoolEntry
+from .spool_sending import SpoolPass, send_spooled
 
 logger = logging.getLogger(__name__)
 
@@ -42,78 +36,47 @@ PROBE_MAX_S = 4.0
 PROBE_TIMEOUT_S = 2.0
 
 
-@dataclass
-class RedeliveryReport:
-    delivered: int = 0
-    failed: int = 0
-    buried: int = 0
-
-
-Logged = dict[str, object]
-"""What a delivery's log line says about what was sent."""
-
-
 async def redeliver_spool(
     spool: Spool, client: InternalApiClient, *, policy: RetryPolicy = TRANSCRIPT_POLICY
-) -> RedeliveryReport:
-    """One pass over the spool. Stops at the first file the service cannot take right now."""
+) -> SpoolPass:
+    """One pass over the transcript spool. Stops at the first file the service cannot take now."""
 
-    async def send_one(claimed: ClaimedEntry) -> Logged | None:
-        entry = claimed.entry
-        try:
-            for batch in batches(entry.turns, final=entry.final, usage=entry.usage):
-                await client.post_transcript(entry.session_id, batch, policy)
-        except (NotFound, Rejected) as exc:
-            spool.bury(claimed, str(exc))
-            return None
-        except BaseException:
-            spool.release(claimed)
-            raise
-        spool.done(claimed)
+    async def post(entry: SpoolEntry) -> list[TranscriptAck]:
+        acks = [
+            await client.post_transcript(entry.session_id, batch, policy)
+            for batch in batches(entry.turns, final=entry.final, usage=entry.usage)
+        ]
         metrics.count_batch(metrics.BatchOutcome.REDELIVERED)
-        return {"attempt": entry.attempt, "turns": len(entry.turns), "final": entry.final}
+        return acks
 
-    sends = ((c.entry.session_id, functools.partial(send_one, c)) for c in spool.claim_all())
-    return await _drain(sends, "transcript")
+    return await send_spooled(
+        spool,
+        post,
+        what="transcript",
+        session_of=lambda entry: entry.session_id,
+        logged=lambda entry, _: {
+            "attempt": entry.attempt,
+            "turns": len(entry.turns),
+            "final": entry.final,
+        },
+    )
 
 
 async def redeliver_recordings(
     spool: RecordingSpool, client: InternalApiClient, *, policy: RetryPolicy = RECORDING_POLICY
-) -> RedeliveryReport:
+) -> SpoolPass:
     """One pass over the recording spool. Stops at the first file the service cannot take now."""
-
-    async def send_one(claimed: ClaimedRecording) -> Logged | None:
-        ack = await send(spool, claimed, client, policy)
-        if ack is None:
-            return None
-        return {"attempt": claimed.recording.attempt, "stored": ack.stored, "bytes": ack.size_bytes}
-
-    sends = ((c.recording.session_id, functools.partial(send_one, c)) for c in spool.claim_all())
-    return await _drain(sends, "recording")
-
-
-async def _drain(
-    sends: Iterator[tuple[UUID, Callable[[], Awaitable[Logged | None]]]], what: str
-) -> RedeliveryReport:
-    """Send one spooled file after the other: delivered (what to log), buried (None), or
-    Unavailable, which ends the pass; the sends are lazy, so the rest stays unclaimed."""
-    report = RedeliveryReport()
-    for session_id, send_one in sends:
-        try:
-            delivered = await send_one()
-        except Unavailable as exc:
-            report.failed += 1
-            logger.warning(
-                f"token service still unavailable, spooled {what}s kept",
-                extra={"session_id": str(session_id), "error": str(exc)},
-            )
-            break
-        if delivered is None:
-            report.buried += 1
-            continue
-        report.delivered += 1
-        logger.info(f"spooled {what} delivered", extra={"session_id": str(session_id), **delivered})
-    return report
+    return await send_spooled(
+        spool,
+        functools.partial(upload_recording, client, policy=policy),
+        what="recording",
+        session_of=lambda recording: recording.session_id,
+        logged=lambda recording, ack: {
+            "attempt": recording.attempt,
+            "stored": ack.stored,
+            "bytes": ack.size_bytes,
+        },
+    )
 
 
 class SpoolRedeliverer:

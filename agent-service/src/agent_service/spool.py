@@ -2,14 +2,12 @@
 
 One JSON file per session attempt, `<session id>_<attempt>.json`, always holding the attempt's
 complete transcript as far as it is known (turn orders never change, so a newer file is a superset
-of an older one and replaces it). Writing, claiming, putting back and burying are claims.py's:
-whoever redelivers first claims a file, a job that spools a newer version meanwhile writes the
-unclaimed name, which the next round picks up, and files the service refuses for good (unknown
-session, invalid body) or that cannot be read move to `dead/`: nothing is dropped silently.
+of an older one and replaces it). It is a spool_folder.SpoolFolder: whoever redelivers first
+claims a file, a job that spools a newer version meanwhile writes the unclaimed name, which the
+next round picks up, and files the service refuses for good (unknown session, invalid body) or
+that cannot be read move to `dead/`: nothing is dropped silently.
 """
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
@@ -18,9 +16,9 @@ import msgspec
 from training_contracts import ModelUsage, TranscriptTurn
 
 from . import metrics
-from .claims import STALE_CLAIM_SECONDS, Claim, ClaimFolder
+from .spool_folder import Claim, Claimed, SpoolFolder, Unreadable
 
-__all__ = ["STALE_CLAIM_SECONDS", "ClaimedEntry", "Spool", "SpoolEntry"]
+__all__ = ["ClaimedEntry", "Spool", "SpoolEntry"]
 
 
 class SpoolEntry(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
@@ -38,27 +36,14 @@ class SpoolEntry(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
 
 _decoder = msgspec.json.Decoder(SpoolEntry)
 
-
-@dataclass(frozen=True)
-class ClaimedEntry:
-    claim: Claim
-    entry: SpoolEntry
-
-    @property
-    def path(self) -> Path:
-        """The claimed file, `<name>.claimed-<pid>`."""
-        return self.claim.path
-
-    @property
-    def original(self) -> Path:
-        return self.claim.original
+ClaimedEntry = Claimed[SpoolEntry]
 
 
-class Spool:
+class Spool(SpoolFolder[SpoolEntry]):
+    """Transcripts waiting for the token service, one file per session attempt."""
+
     def __init__(self, directory: Path) -> None:
-        self._folder = ClaimFolder(directory, ".json")
-        self.directory = directory
-        self.dead_directory = self._folder.dead_directory
+        super().__init__(directory, ".json")
 
     def path_for(self, session_id: UUID, attempt: int) -> Path:
         return self.directory / f"{session_id}_{attempt}.json"
@@ -66,35 +51,16 @@ class Spool:
     def write(self, entry: SpoolEntry) -> Path:
         """Atomically (re)place the attempt's file; returns its path."""
         name = self.path_for(entry.session_id, entry.attempt).name
-        return self._folder.write(name, msgspec.json.encode(entry))
+        return self.put(name, msgspec.json.encode(entry))
 
     def remove(self, session_id: UUID, attempt: int) -> None:
-        self._folder.remove(self.path_for(session_id, attempt).name)
+        self.discard(self.path_for(session_id, attempt).name)
 
-    def pending(self) -> list[Path]:
-        """Unclaimed spool files, oldest first."""
-        return self._folder.pending()
+    def read(self, claim: Claim) -> SpoolEntry:
+        try:
+            return _decoder.decode(claim.path.read_bytes())
+        except msgspec.DecodeError as exc:
+            raise Unreadable(str(exc)) from exc
 
-    def claim_all(self) -> Iterator[ClaimedEntry]:
-        """Claim every unclaimed or abandoned file, one at a time (a pass that stops early
-        leaves the rest unclaimed); unreadable ones go to dead/."""
-        for claim in self._folder.claim_all():
-            try:
-                entry = _decoder.decode(claim.path.read_bytes())
-            except (OSError, msgspec.DecodeError) as exc:
-                self._folder.bury(claim, f"unreadable: {exc}")
-                metrics.count_batch(metrics.BatchOutcome.DEAD_LETTERED)
-                continue
-            yield ClaimedEntry(claim=claim, entry=entry)
-
-    def release(self, claimed: ClaimedEntry) -> None:
-        """Delivery failed for now: put the file back, unless a newer version was written."""
-        self._folder.release(claimed.claim)
-
-    def done(self, claimed: ClaimedEntry) -> None:
-        self._folder.done(claimed.claim)
-
-    def bury(self, claimed: ClaimedEntry, reason: str) -> Path:
-        """Refused for good: keep the file under dead/ for a person to look at."""
+    def buried(self, claimed_path: Path) -> None:
         metrics.count_batch(metrics.BatchOutcome.DEAD_LETTERED)
-        return self._folder.bury(claimed.claim, reason)

@@ -6,27 +6,28 @@ de-duplicated by id; items that are not user/assistant messages with text (an Ag
 system message, an assistant reply interrupted before it said anything) are skipped; assistant
 turns keep their `interrupted` flag. At the end the recorder is reconciled with `session.history`.
 
-Ordering, and why turns "settle" before they are numbered
----------------------------------------------------------
+Ordering, and when a turn settles
+---------------------------------
 Turns are ordered by `created_at`, the moment a turn *started*: with the Realtime model the
-trainee's final transcript often arrives after the caller's reply to it, dated to when the trainee
-began speaking; an assistant message arrives when its playout ends, dated to when it began. So an
-item can arrive after items it precedes, and numbering turns on arrival would be wrong.
+trainee's final transcript often arrives after the caller's reply to it, dated to when the
+trainee began speaking; a caller message arrives when its playout ends, dated to when it began.
+So an item can arrive after items it precedes, and numbering turns on arrival would be wrong.
 
 Turns are persisted while the call runs (turnOrder identifies a stored turn), so a number, once
-sent, must never change. The recorder therefore only numbers a *settled prefix*: within one role,
-turns start one after the other, so a future item of role R cannot be dated before the newest R
-item seen so far. Every future item is thus dated at or after the watermark
-`min(newest user created_at, newest assistant created_at)`, and every pending turn dated at or
-before it is final in position (a future item dated exactly at the watermark sorts after it, by
-arrival). Those turns are frozen with turn orders 1..k; the tail stays pending until both roles
-have moved past it, or until the call ends and `finalize()` numbers the rest. In a conversation
-that alternates, the tail is the newest final turn alone: that, and what was being said, is what
-a worker killed mid-call cannot deliver (delivery.py sends every turn as it settles). If an item ever breaks the assumption (arrives dated before an already numbered turn), it
-is placed right after the numbered prefix instead of renumbering stored turns, and a warning is
-logged.
+sent, must never change. A turn therefore *settles* (is numbered, and delivery.py sends it) once
+it is complete and nothing dated before it can still arrive: under_way.py follows what the call
+has under way (trainee utterances whose transcript has not arrived, caller speeches not finished)
+and every recorded turn dated before the earliest of those starts is final in position. When the
+trainee is not speaking and none of their transcripts is in flight, the caller's finished line
+settles as soon as its speech ends; the trainee's turn settles when its transcript arrives,
+unless the caller was already speaking before the trainee began (then it waits for that speech
+to end). What a worker killed mid-call cannot deliver is what is under way and the turns dated
+after its start. If an item ever breaks the assumption (arrives dated before an already numbered
+turn), it is placed right after the numbered prefix instead of renumbering stored turns, and a
+warning is logged. When the call ends, `finalize()` numbers whatever is still pending.
 """
 
+import asyncio
 import bisect
 import logging
 import math
@@ -37,6 +38,8 @@ from livekit.agents import AgentSession, llm
 from livekit.agents.voice.events import ConversationItemAddedEvent
 
 from training_contracts import MAX_TURN_CONTENT_CHARS, Role, TranscriptTurn
+
+from .under_way import TRANSCRIPT_WAIT_S, CallLater, Timer, UnderWay
 
 logger = logging.getLogger(__name__)
 
@@ -52,27 +55,51 @@ class _Turn:
     interrupted: bool = field(compare=False)
 
 
+def _loop_call_later(delay: float, callback: Callable[[], None]) -> Timer:
+    return asyncio.get_running_loop().call_later(delay, callback)
+
+
 class TranscriptRecorder:
     """Collects final turns of one attempt and numbers them once their position is certain."""
 
-    def __init__(self, attempt: int, *, on_settled: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        attempt: int,
+        *,
+        on_settled: Callable[[], None] | None = None,
+        transcript_wait: float = TRANSCRIPT_WAIT_S,
+        call_later: CallLater = _loop_call_later,
+    ) -> None:
         self.attempt = attempt
         self.on_settled = on_settled
         """Called whenever more turns have settled."""
+        self.under_way = UnderWay(
+            on_change=self._settle, call_later=call_later, transcript_wait=transcript_wait
+        )
         self._ids: set[str] = set()
         self._frozen: list[_Turn] = []
         self._pending: list[_Turn] = []
-        self._newest: dict[Role, float] = {}
         self._arrivals = 0
 
     def attach(self, session: AgentSession) -> None:  # type: ignore[type-arg]
+        """Follow the session: its final messages, and what it has under way."""
+        self.under_way.attach(session)
         session.on("conversation_item_added", self._on_conversation_item_added)
 
     def _on_conversation_item_added(self, event: ConversationItemAddedEvent) -> None:
-        self.add(event.item)
+        item = event.item
+        if isinstance(item, llm.ChatMessage) and item.role == "user":
+            # even an empty transcript ends the utterance it belongs to
+            self.under_way.trainee_message(item.created_at)
+        self.add(item)
 
     def add(self, item: object) -> bool:
-        """Record one chat item; returns whether it became a turn."""
+        """Record one chat item and settle what can be; returns whether it became a turn."""
+        recorded = self._record(item)
+        self._settle()
+        return recorded
+
+    def _record(self, item: object) -> bool:
         if not isinstance(item, llm.ChatMessage):
             return False
         role = _ROLES.get(item.role)
@@ -105,16 +132,13 @@ class TranscriptRecorder:
             interrupted=item.interrupted and role is Role.ASSISTANT,
         )
         bisect.insort(self._pending, turn)
-        self._newest[role] = max(self._newest.get(role, -math.inf), created_at)
-        self._settle()
         return True
 
     def _settle(self) -> None:
-        if len(self._newest) < len(_ROLES):
-            return
-        watermark = min(self._newest.values())
+        """Number every pending turn dated before the earliest start of what is under way."""
+        line = self.under_way.earliest()
         settled = 0
-        while settled < len(self._pending) and self._pending[settled].sort_key[0] <= watermark:
+        while settled < len(self._pending) and self._pending[settled].sort_key[0] < line:
             settled += 1
         if settled:
             self._frozen.extend(self._pending[:settled])
@@ -131,6 +155,7 @@ class TranscriptRecorder:
 
     def finalize(self) -> list[TranscriptTurn]:
         """The call is over: number the pending tail too and return every turn."""
+        self.under_way.clear()
         self._frozen.extend(self._pending)
         self._pending.clear()
         return self.settled_turns()

@@ -20,7 +20,8 @@ class AgentDispatchMetadata(
 ):
     """`{"version":1,"userId":"…","assignmentId":"…","scenarioId":"…"}`; absent ids are omitted.
 
-    Metadata without `version` is the seed plan's original shape and reads as version 1.
+    Metadata without `version` (`{userId, assignmentId?, scenarioId?}`, what the Next.js
+    application's own dispatch sends) reads as version 1.
     """
 
     user_id: UUID

@@ -170,7 +170,7 @@ def typescript() -> str:
             for name, value in CONSTANTS.items()
         ),
         "",
-        "/** Keys of the agent participant's attributes, as the migration plan's AGENT_ATTRS. */",
+        "/** Keys of the agent participant's attributes, named as the Next.js frontend's AGENT_ATTRS. */",
         "export const AGENT_ATTRS = {",
         "  SESSION_ID: ATTR_SESSION_ID,",
         "  ERROR: ATTR_ERROR,",

@@ -154,3 +154,4 @@ class InputAudio:
             await self._send(events.transcription_delta(item["id"], delta))
         self.state.user_transcripts.append(transcript)
         await self._send(events.transcription_completed(item["id"], transcript, seconds))
+        self.state.completed(item["id"])

@@ -221,6 +221,8 @@ class Responses:
                 )
             )
         )
+        if response.item_added:
+            self.state.completed(response.item["id"])
 
     async def cancel(self, reason: str) -> None:
         response = self.active

@@ -51,6 +51,12 @@ class ConnectionState:
     audio_received_ms: int = 0
     # the conversation as the stub holds it, full Realtime item objects in order
     items: list[dict[str, Any]] = field(default_factory=list)
+    # when each user turn's transcript and each response's item was sent in full (time.time()):
+    # what a test needs to know which turns were complete before it broke something
+    completed_at: dict[str, float] = field(default_factory=dict)
+
+    def completed(self, item_id: str) -> None:
+        self.completed_at.setdefault(item_id, time.time())
 
     def record_client_event(self, event_type: str) -> None:
         self.client_event_counts[event_type] = self.client_event_counts.get(event_type, 0) + 1
@@ -81,7 +87,7 @@ class ConnectionState:
             "speech": list(self.speech),
             "errors": list(self.errors),
             "audio_received_ms": self.audio_received_ms,
-            "items": [_item_summary(item) for item in self.items],
+            "items": [_item_summary(item, self.completed_at) for item in self.items],
         }
 
 
@@ -144,13 +150,14 @@ def item_text(item: dict[str, Any]) -> str | None:
     return " ".join(parts) if parts else None
 
 
-def _item_summary(item: dict[str, Any]) -> dict[str, Any]:
+def _item_summary(item: dict[str, Any], completed_at: dict[str, float]) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "id": item.get("id"),
         "type": item.get("type"),
         "role": item.get("role"),
         "status": item.get("status"),
         "text": item_text(item),
+        "completed_at": completed_at.get(item.get("id") or ""),
     }
     if "truncated_audio_end_ms" in item:
         summary["truncated_audio_end_ms"] = item["truncated_audio_end_ms"]

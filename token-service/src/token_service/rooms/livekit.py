@@ -4,6 +4,7 @@ tell the page about its caller through the room's metadata (training_contracts.r
 import enum
 import logging
 import time
+from dataclasses import dataclass
 
 import msgspec
 from livekit import api
@@ -23,6 +24,18 @@ class Redispatch(enum.Enum):
     """Nobody is waiting after all (the webhook of the trainee's leaving was lost)."""
     NO_DISPATCH = "no_dispatch"
     """The room has no dispatch of the caller to copy: it was not made by the token service."""
+
+
+@dataclass(frozen=True)
+class DispatchAgain:
+    """Dispatch the caller into the room again, with its original dispatch's metadata (the
+    token's: the same assignment, scenario and user)."""
+
+    metadata: str
+
+
+RedispatchPlan = DispatchAgain | Redispatch
+"""What `plan_redispatch` found: dispatch again, or the outcome that makes it needless."""
 
 
 def _not_found(exc: api.TwirpError) -> bool:
@@ -53,11 +66,10 @@ class RoomControl:
             raise
         return any(p.kind == api.ParticipantInfo.Kind.STANDARD for p in participants.participants)
 
-    async def original_dispatch(self, room: str, jobs_since: float) -> str | Redispatch:
-        """The metadata to dispatch the caller into `room` with again (that of the room's
-        original dispatch, the token's), or why not to: nobody waits, the room is gone, it has
-        no dispatch of ours, or a worker took a job for it since `jobs_since` (epoch seconds),
-        less than ACCEPTED_JOB_BOUND_S ago."""
+    async def plan_redispatch(self, room: str, jobs_since: float) -> RedispatchPlan:
+        """Whether to dispatch the caller into `room` again (DispatchAgain), or why not to:
+        nobody waits, the room is gone, it has no dispatch of ours, or a worker took a job for
+        it since `jobs_since` (epoch seconds), less than ACCEPTED_JOB_BOUND_S ago."""
         if not await self.trainee_present(room):
             return Redispatch.NO_TRAINEE
         try:
@@ -72,7 +84,7 @@ class RoomControl:
         since_ns = max(jobs_since, time.time() - ACCEPTED_JOB_BOUND_S) * 1e9
         if any(job.state.started_at >= since_ns for d in ours for job in d.state.jobs):
             return Redispatch.CALLER_COMING
-        return ours[0].metadata
+        return DispatchAgain(metadata=ours[0].metadata)
 
     async def dispatch(self, room: str, metadata: str) -> Redispatch:
         request = api.CreateAgentDispatchRequest(

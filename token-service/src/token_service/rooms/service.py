@@ -29,7 +29,7 @@ from training_contracts import ATTR_ERROR, ROOM_NAME_PREFIX, CallerStatus
 
 from ..db import Pool
 from . import repository
-from .livekit import Redispatch, RoomControl
+from .livekit import DispatchAgain, Redispatch, RoomControl
 
 logger = logging.getLogger("token_service.rooms")
 
@@ -140,14 +140,14 @@ class CallRooms:
         # A lost caller's job does not count; the first caller's job may predate the webhook
         # that started the wait.
         jobs_since = due.waiting_since.timestamp() if due.agent_seen else 0.0
-        planned = await self._control.original_dispatch(due.room, jobs_since)
-        if isinstance(planned, str):
-            if due.dispatches == 1:
-                # Before the dispatch: the caller it brings clears the notice when it joins.
-                await self._notify(due.room, CallerStatus.REDIALING)
-            outcome = await self._control.dispatch(due.room, planned)
-        else:
-            outcome = planned
+        match await self._control.plan_redispatch(due.room, jobs_since):
+            case DispatchAgain(metadata=metadata):
+                if due.dispatches == 1:
+                    # Before the dispatch: the caller it brings clears the notice when it joins.
+                    await self._notify(due.room, CallerStatus.REDIALING)
+                outcome = await self._control.dispatch(due.room, metadata)
+            case Redispatch() as needless:
+                outcome = needless
         logger.warning(
             "trainee without a caller in %s: try %d: %s", due.room, due.dispatches, outcome.value
         )
