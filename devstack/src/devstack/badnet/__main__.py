@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import sys
 
 from .impairment import Impairment
@@ -21,6 +23,10 @@ def _emit(event: str, **fields: object) -> None:
 
 
 async def _main(args: argparse.Namespace) -> int:
+    # The wire stands for a network and the command for another machine: neither should wait
+    # for a CPU that the stack's processes keep busy. Niceness is inherited by the command.
+    with contextlib.suppress(PermissionError):
+        os.nice(-10)
     impairment = Impairment(
         loss=args.loss, delay_ms=args.delay_ms, jitter_ms=args.jitter_ms, in_order=args.in_order
     )

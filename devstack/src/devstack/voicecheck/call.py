@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -166,9 +167,11 @@ async def scored_call(
     )
     try:
         code = await asyncio.to_thread(trainee.popen.wait, call_timeout)
-    except BaseException:
-        trainee.kill()
-        raise
+    except subprocess.TimeoutExpired as exc:
+        raise CallError(f"the call outlasted {call_timeout:.0f} s; log {trainee.log_path}") from exc
+    finally:
+        # Gone already, or stopped here: either way its log is closed and nothing is left.
+        await asyncio.to_thread(trainee.terminate)
     log = trainee.log_text()
     events = _events(log)
     connection = await _connection(stub_state, since)
