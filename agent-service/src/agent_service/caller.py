@@ -156,20 +156,20 @@ def caller_session() -> AgentSession[None]:
 
 
 def caller_track_options() -> rtc.TrackPublishOptions:
-    """How the caller's voice is published: made to survive a trainee's lossy network.
+    """How the caller's voice is published, for a trainee on a lossy network
+    (`docs/bad-network.md` has the measurements behind each choice).
 
     - RED on: each packet also carries the previous frame, so a lost packet is rebuilt from the
       next one. It is the only loss protection that reaches the trainee: livekit-server forwards
-      the RED packets as they are. Without it a trainee on a lossy network hears the caller break
-      up (`docs/bad-network.md` has the measurements).
-    - DTX off: the caller's pauses are sent as quiet frames rather than left out, so the stream
-      never stops and every frame has a successor to carry its copy; fewer frames were concealed
-      under loss that way. It costs bandwidth in the pauses, not encoding: the encoder runs on
-      every frame either way.
-    - Opus in-band FEC is negotiated but stays off: the encoder turns it on only for loss it is
-      told about, and livekit-server answers the worker's packets itself (that hop loses nothing).
+      the RED packets as they are. Without it the trainee hears the caller break up.
+    - DTX on: the caller's pauses are left out. Sending them as quiet frames instead changed
+      neither the concealed audio nor the score beyond the spread between runs, and costs
+      bandwidth in every pause.
+    - Opus in-band FEC is negotiated but stays off whatever is set here: the encoder adds it only
+      for loss it is told about, and livekit-server answers the worker's packets itself (that hop
+      loses nothing).
     """
-    return rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE, red=True, dtx=False)
+    return rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE, red=True, dtx=True)
 
 
 def call_room_options() -> room_io.RoomOptions:
