@@ -60,8 +60,7 @@ class Trainee:
         self.joined_at: float | None = None
         self.left_at: float | None = None
         self.disconnected = False
-        self.microphone_subscribed = False
-        """Someone (the agent) subscribed to the microphone: what the trainee says is heard."""
+        self.microphone_subscribed = False  # the agent subscribed: what is said is heard
         self._changed = asyncio.Event()
         self.microphone = Microphone(name)
         self.listener = Listener(
@@ -249,8 +248,8 @@ class Trainee:
         return time.monotonic() - self.joined_at
 
     async def wait_until_heard(self, timeout: float) -> None:
-        """Wait until the microphone is subscribed: on a slow network publishing it can take
-        seconds after the agent already listens, and words said before are lost."""
+        """Until the microphone is subscribed: on a slow network that can come seconds after the
+        agent listens, and words said before are lost."""
         await self._wait(
             lambda: self.microphone_subscribed, timeout, "subscriber of the microphone"
         )
