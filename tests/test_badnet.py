@@ -75,7 +75,7 @@ def test_udp_and_tcp_cross_the_wire_lossy_and_late_and_nothing_else_does() -> No
     # Each ping crosses the wire twice: 80 % x 80 % come back, 80 to 120 ms later.
     assert 0.5 * 200 < probe["echoed"] < 0.8 * 200, probe["echoed"]
     assert min(probe["rtts"]) >= 0.080
-    assert max(probe["rtts"]) < 0.200
+    assert max(probe["rtts"]) < 0.500  # 120 ms and whatever a loaded machine adds
     # TCP retransmits what the wire lost: everything arrives, in order.
     assert probe["tcpIntact"]
     for direction in ("up", "down"):
