@@ -1,5 +1,7 @@
 """The caller's prompts and the Agent the worker runs."""
 
+from livekit import rtc
+from livekit.agents import room_io
 from livekit.plugins.openai.realtime import RealtimeModel
 
 from agent_service.caller import (
@@ -7,6 +9,7 @@ from agent_service.caller import (
     SPEAKING_STYLE,
     CallerAgent,
     RealtimeConfig,
+    call_room_options,
     caller_instructions,
 )
 
@@ -59,3 +62,16 @@ def test_caller_agent_runs_the_realtime_model_with_input_transcription() -> None
     assert model._opts.voice == "alloy"
     assert model._opts.base_url == "http://127.0.0.1:9/v1"
     assert model._opts.turn_detection is not None
+
+
+def test_the_caller_publishes_its_voice_with_red() -> None:
+    """docs/bad-network.md: RED is what a trainee on a lossy network recovers from. Both are set
+    explicitly, so that a change of the SDK's defaults cannot turn them off."""
+    output = call_room_options().audio_output
+    assert isinstance(output, room_io.AudioOutputOptions)
+    options = output.track_publish_options
+    assert options.source == rtc.TrackSource.SOURCE_MICROPHONE
+    assert options.HasField("red")
+    assert options.red
+    assert options.HasField("dtx")
+    assert options.dtx

@@ -240,6 +240,11 @@ async def test_response_create_streams_a_complete_response(stub: StubHandle) -> 
     assert conn["response_count"] == 1
     assert conn["responses"][0]["status"] == "completed"
     assert conn["responses"][0]["auto"] is False
+    # The record tells what was streamed, and when: what a listener should have heard.
+    record = conn["responses"][0]
+    assert (record["reply_ms"], record["audio_ms"]) == (1000, 1000)
+    assert audio.sent_audio(record["reply_ms"], record["audio_ms"]) == pcm
+    assert record["audio_started_at"] <= time.time()
     completed_at = conn["items"][-1].pop("completed_at")
     assert conn["items"][-1] == {
         "id": item["id"],
@@ -280,6 +285,8 @@ async def test_response_cancel_ends_the_running_response_as_cancelled(stub: Stub
     assert [(r["status"], r["reason"]) for r in conn["responses"][:1]] == [
         ("cancelled", "client_cancelled")
     ]
+    # only what went out before the cancel counts as sent
+    assert 0 < conn["responses"][0]["audio_ms"] < 3000
 
 
 async def test_cancel_without_a_response_is_a_benign_error(stub: StubHandle) -> None:

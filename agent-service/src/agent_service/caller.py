@@ -12,6 +12,7 @@ import logging
 import textwrap
 from dataclasses import dataclass
 
+from livekit import rtc
 from livekit.agents import (
     NOT_GIVEN,
     Agent,
@@ -154,17 +155,36 @@ def caller_session() -> AgentSession[None]:
     return AgentSession(vad=None, turn_handling={"turn_detection": "realtime_llm"})
 
 
+def caller_track_options() -> rtc.TrackPublishOptions:
+    """How the caller's voice is published, for a trainee on a lossy network
+    (`docs/bad-network.md` has the measurements behind each choice).
+
+    - RED on: each packet also carries the previous frame, so a lost packet is rebuilt from the
+      next one. It is the only loss protection that reaches the trainee: livekit-server forwards
+      the RED packets as they are. Without it the trainee hears the caller break up.
+    - DTX on: the caller's pauses are left out. Sending them as quiet frames instead changed
+      neither the concealed audio nor the score beyond the spread between runs, and costs
+      bandwidth in every pause.
+    - Opus in-band FEC is negotiated but stays off whatever is set here: the encoder adds it only
+      for loss it is told about, and livekit-server answers the worker's packets itself (that hop
+      loses nothing).
+    """
+    return rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE, red=True, dtx=True)
+
+
 def call_room_options() -> room_io.RoomOptions:
     """How the caller hears and speaks in the room.
 
     No gain control on the trainee's audio: the browser already applies it (getUserMedia's
     autoGainControl, on in livekit-client by default), and the Realtime model does its own turn
     detection on what it receives. A second pass in the worker would cost a round trip into the
-    native library for every audio frame of every call (README, "Cost of a call").
+    native library for every audio frame of every call (README, "Cost of a call"). The caller's
+    own track: `caller_track_options`.
     """
     return room_io.RoomOptions(
         close_on_disconnect=True,
         audio_input=room_io.AudioInputOptions(auto_gain_control=False),
+        audio_output=room_io.AudioOutputOptions(track_publish_options=caller_track_options()),
     )
 
 

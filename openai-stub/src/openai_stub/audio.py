@@ -52,6 +52,12 @@ def reply_audio(reply_ms: int | None = None) -> bytes:
     return bytes(out[:target])
 
 
+def sent_audio(reply_ms: int | None, audio_ms: int) -> bytes:
+    """The audio a response streamed, from its record (`reply_ms`, `audio_ms`): what a listener
+    should have heard."""
+    return reply_audio(reply_ms)[: audio_ms * BYTES_PER_MS]
+
+
 def chunks(pcm16: bytes, chunk_ms: int = CHUNK_MS) -> list[bytes]:
     """Splits audio into `chunk_ms` pieces (the last one may be shorter)."""
     size = chunk_ms * BYTES_PER_MS

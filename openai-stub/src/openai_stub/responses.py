@@ -11,6 +11,7 @@ import asyncio
 import base64
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,7 +39,6 @@ class Response:
     item_added: bool = False
     part_added: bool = False
     transcript: str = ""
-    audio_ms: int = 0
     finishing: bool = False  # the closing events are being sent: let them finish
     task: asyncio.Task[None] | None = None
 
@@ -82,6 +82,7 @@ class Responses:
             metadata=metadata,
             instructions=instructions,
             reply=reply,
+            reply_ms=script.reply_ms,
         )
         self.state.responses.append(record)
         if modalities is None:
@@ -162,6 +163,7 @@ class Responses:
             schedule.setdefault(i * len(pieces) // len(words), []).append(word)
         loop = asyncio.get_running_loop()
         started = loop.time()
+        response.record.audio_started_at = time.time()
         for index, piece in enumerate(pieces):
             for word in schedule.get(index, []):
                 response.transcript += word
@@ -169,9 +171,9 @@ class Responses:
             await self._send(
                 events.audio_delta(rid, item_id, base64.b64encode(piece).decode("ascii"))
             )
-            response.audio_ms += audio.duration_ms(piece)
+            response.record.audio_ms += audio.duration_ms(piece)
             # real-time pace against the clock, so delays in sending do not accumulate
-            delay = started + response.audio_ms / 1000 - loop.time()
+            delay = started + response.record.audio_ms / 1000 - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
 
@@ -210,7 +212,7 @@ class Responses:
             items=self.state.items,
             output_item_id=response.item.get("id") if response.item_added else None,
             transcript=response.transcript,
-            audio_ms=response.audio_ms,
+            audio_ms=response.record.audio_ms,
         )
         if self.active is response:
             self.active = None

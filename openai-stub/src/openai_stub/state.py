@@ -18,6 +18,9 @@ class ResponseRecord:
     reply: str
     status: str = "in_progress"  # then "completed" or "cancelled"
     reason: str | None = None  # why it was cancelled: "client_cancelled" or "turn_detected"
+    reply_ms: int | None = None  # the script's reply length when it started (None: the clip once)
+    audio_ms: int = 0  # how much of audio.reply_audio(reply_ms) was streamed: audio.sent_audio
+    audio_started_at: float | None = None  # time.time() of the first audio delta
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -28,6 +31,9 @@ class ResponseRecord:
             "reply": self.reply,
             "status": self.status,
             "reason": self.reason,
+            "reply_ms": self.reply_ms,
+            "audio_ms": self.audio_ms,
+            "audio_started_at": self.audio_started_at,
         }
 
 

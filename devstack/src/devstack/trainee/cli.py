@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from training_contracts import ATTR_ERROR, ATTR_SESSION_ID
 
 from ..processes import ManagedProcess
 from ..speech import render_speech
+from .receiver_stats import receiver_stats
 from .trainee import Trainee
 
 __all__ = ["main", "spawn_trainee"]
@@ -34,12 +36,18 @@ def spawn_trainee(
     scenario_id: str | None = None,
     say: Sequence[str] = (),
     reply_timeout: float = 30.0,
+    record_agent: Path | None = None,
+    leave: bool = False,
+    wrap: Sequence[str] = (),
 ) -> ManagedProcess:
     """`python -m devstack.trainee` in its own process group; its JSON lines go to `log_path`.
 
     After saying everything it stays in the call until killed: `.kill()` is a closed tab.
+    `record_agent`: see `--record-agent`. `wrap`: a command prefix the trainee runs under (e.g.
+    `python -m devstack.badnet ... --`).
     """
     argv = [
+        *wrap,
         sys.executable,
         "-m",
         "devstack.trainee",
@@ -56,6 +64,10 @@ def spawn_trainee(
         argv += ["--scenario-id", scenario_id]
     for text in say:
         argv += ["--say", text]
+    if record_agent is not None:
+        argv += ["--record-agent", str(record_agent)]
+    if leave:
+        argv.append("--leave")
     return ManagedProcess("trainee", argv, log_path=log_path)
 
 
@@ -67,12 +79,31 @@ async def _converse(trainee: Trainee, sentences: Sequence[str], reply_timeout: f
     await trainee.wait_until_listening(reply_timeout)
     _emit("listening")
     clips = [await asyncio.to_thread(render_speech, text) for text in sentences]
+    recording = trainee.listener.recording
+    await trainee.wait_until_heard(reply_timeout)
     for clip in clips:
+        # As a person would: speak when the caller listens (it may have spoken first).
+        await trainee.wait_until_listening(reply_timeout)
         ended = await trainee.say(clip)
-        _emit("said", text=clip.text)
-        await trainee.wait_for_agent_reply(after=ended, timeout=reply_timeout)
-        _emit("heard_reply")
-    _emit("holding")
+        # Where in the recording the trainee stopped speaking: the reply comes after it.
+        _emit(
+            "said",
+            text=clip.text,
+            atSample=recording.position if recording else None,
+            wall=time.time(),
+        )
+        started, stopped = await trainee.wait_for_agent_reply(after=ended, timeout=reply_timeout)
+        _emit("heard_reply", afterS=round(started - ended, 3), lastedS=round(stopped - started, 3))
+
+
+async def _report(trainee: Trainee, record_agent: Path | None) -> None:
+    """The receiver's statistics of the agent's audio and, if asked, the recording."""
+    for track in trainee.listener.tracks:
+        _emit("receiver_stats", **await receiver_stats(track))
+    recording = trainee.listener.recording
+    if record_agent is not None and recording is not None:
+        recording.write_wav(record_agent)
+        _emit("recorded", path=str(record_agent), samples=recording.position)
 
 
 async def _run(args: argparse.Namespace) -> None:
@@ -81,6 +112,7 @@ async def _run(args: argparse.Namespace) -> None:
         args.user_id,
         assignment_id=args.assignment_id,
         scenario_id=args.scenario_id,
+        record=args.record_agent is not None,
     )
     assert trainee.token is not None
     _emit("joined", roomName=trainee.token.room_name)
@@ -93,9 +125,11 @@ async def _run(args: argparse.Namespace) -> None:
     if key == ATTR_ERROR:
         return
     await _converse(trainee, args.say, args.reply_timeout)
+    await _report(trainee, args.record_agent)
+    _emit("holding")
     if args.leave:
-        await trainee.leave()
-        _emit("left")
+        left_at = await trainee.leave()
+        _emit("left", monotonic=left_at)
         return
     await asyncio.Event().wait()
 
@@ -110,6 +144,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--reply-timeout", type=float, default=30.0)
     parser.add_argument(
         "--leave", action="store_true", help="hang up at the end instead of holding"
+    )
+    parser.add_argument(
+        "--record-agent",
+        type=Path,
+        help="write what was heard from the agent to this WAV file (48 kHz mono) at the end",
     )
     args = parser.parse_args(argv)
     try:

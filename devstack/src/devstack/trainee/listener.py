@@ -12,6 +12,7 @@ import numpy.typing as npt
 from livekit import rtc
 
 from ..speech import FRAME_MS, SAMPLE_RATE, rms
+from .recording import Recording
 
 __all__ = ["BURST_GAP_S", "ENERGY_THRESHOLD", "AgentAudio", "Listener"]
 
@@ -58,15 +59,25 @@ class AgentAudio:
 
 
 class Listener:
-    """Meters the tracks it is given into `audio`, calling `on_frame` after each frame."""
+    """Meters the tracks it is given into `audio` (and keeps every frame in `recording`, if
+    given), calling `on_frame` after each frame."""
 
-    def __init__(self, audio: AgentAudio, on_frame: Callable[[], None], name: str) -> None:
+    def __init__(
+        self,
+        audio: AgentAudio,
+        on_frame: Callable[[], None],
+        name: str,
+        recording: Recording | None = None,
+    ) -> None:
         self.audio = audio
+        self.recording = recording
+        self.tracks: list[rtc.Track] = []
         self._on_frame = on_frame
         self._name = name
         self._tasks: set[asyncio.Task[None]] = set()
 
     def listen(self, track: rtc.Track) -> None:
+        self.tracks.append(track)
         task = asyncio.create_task(self._meter(track), name=f"{self._name}-listen")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -79,6 +90,8 @@ class Listener:
             async for event in stream:
                 samples = np.frombuffer(event.frame.data, dtype=np.int16)
                 self.audio.add(samples, time.monotonic())
+                if self.recording is not None:
+                    self.recording.add(samples)
                 self._on_frame()
         finally:
             await stream.aclose()

@@ -17,10 +17,11 @@ from livekit import rtc
 
 from training_contracts import ATTR_ERROR, ATTR_SESSION_ID, TokenResponse
 
-from ..speech import SpeechClip, render_speech
+from ..speech import SAMPLE_RATE, SpeechClip, render_speech
 from .errors import TraineeError
 from .listener import ENERGY_THRESHOLD, AgentAudio, Listener
 from .microphone import Microphone
+from .recording import Recording
 from .token_request import fetch_token
 
 __all__ = ["ATTR_AGENT_STATE", "Trainee"]
@@ -47,6 +48,7 @@ class Trainee:
         is_agent: Callable[[rtc.RemoteParticipant], bool] = _is_agent,
         energy_threshold: float = ENERGY_THRESHOLD,
         name: str = "trainee",
+        record: bool = False,
     ) -> None:
         self.name = name
         self.room = rtc.Room()
@@ -58,13 +60,20 @@ class Trainee:
         self.joined_at: float | None = None
         self.left_at: float | None = None
         self.disconnected = False
+        self.microphone_subscribed = False  # the agent subscribed: what is said is heard
         self._changed = asyncio.Event()
         self.microphone = Microphone(name)
-        self.listener = Listener(AgentAudio(threshold=energy_threshold), self._notify, name)
+        self.listener = Listener(
+            AgentAudio(threshold=energy_threshold),
+            self._notify,
+            name,
+            Recording(SAMPLE_RATE) if record else None,
+        )
         self.room.on("participant_connected", self._on_participant)
         self.room.on("participant_attributes_changed", self._on_attributes_changed)
         self.room.on("participant_disconnected", self._on_participant_disconnected)
         self.room.on("track_subscribed", self._on_track_subscribed)
+        self.room.on("local_track_subscribed", self._on_local_track_subscribed)
         self.room.on("disconnected", self._on_disconnected)
 
     @property
@@ -82,12 +91,14 @@ class Trainee:
         assignment_id: str | None = None,
         scenario_id: str | None = None,
         name: str = "trainee",
+        record: bool = False,
     ) -> Trainee:
-        """Ask the token service for a token and join the room it names."""
+        """Ask the token service for a token and join the room it names; with `record`, keep
+        everything heard from the agent (`listener.recording`)."""
         token = await fetch_token(
             token_service_url, user_id, assignment_id=assignment_id, scenario_id=scenario_id
         )
-        trainee = cls(name=name)
+        trainee = cls(name=name, record=record)
         trainee.token = token
         try:
             await trainee.connect(token.server_url, token.token)
@@ -157,6 +168,10 @@ class Trainee:
     def _on_participant_disconnected(self, participant: rtc.RemoteParticipant) -> None:
         if participant.identity == self.agent_identity:
             self._notify()
+
+    def _on_local_track_subscribed(self, _track: rtc.Track) -> None:
+        self.microphone_subscribed = True
+        self._notify()
 
     def _on_disconnected(self, *_: Any) -> None:
         self.disconnected = True
@@ -231,6 +246,13 @@ class Trainee:
         )
         assert self.joined_at is not None
         return time.monotonic() - self.joined_at
+
+    async def wait_until_heard(self, timeout: float) -> None:
+        """Until the microphone is subscribed: on a slow network that can come seconds after the
+        agent listens, and words said before are lost."""
+        await self._wait(
+            lambda: self.microphone_subscribed, timeout, "subscriber of the microphone"
+        )
 
     async def wait_for_agent_speech(self, timeout: float, *, after: float | None = None) -> float:
         """Monotonic time of the first energetic agent frame (later than `after` if given)."""
