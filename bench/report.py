@@ -1,6 +1,6 @@
 """The table `make bench` prints: the rows each section's result gives."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -145,7 +145,13 @@ def _render(rows: list[Row]) -> str:
     return "\n".join([*lines, *(_line(r, widths) for r in rows)])
 
 
-def table(machine: Machine, results: Iterable[tuple[Section[Any], Any]]) -> str:
-    """The rows of each (section, its result), in that order, under a line on the machine."""
+def table(
+    machine: Machine,
+    results: Iterable[tuple[Section[Any], Any]],
+    failed: Mapping[str, str] | None = None,
+) -> str:
+    """The rows of each (section, its result), in that order, under a line on the machine; then
+    a FAILED row for each section in `failed` (its name: what went wrong), with no figure."""
     rows = [row for section, result in results for row in section.rows(result)]
+    rows += [(f"section {name}", "FAILED", why[:200]) for name, why in (failed or {}).items()]
     return f"{machine.cpu}, {machine.cores} cores, Python {machine.python}\n\n" + _render(rows)
