@@ -2,7 +2,7 @@
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     drain_timeout: int = Field(default=1800, ge=1)
     """Seconds a SIGTERMed worker lets its running calls finish (DRAIN_TIMEOUT); the orchestrator's
     grace period must be longer (README, "Deploys and drain")."""
+    job_executor: Literal["process", "thread"] = "process"
+    """Where a call runs: a job process of its own (livekit-agents' default), or a thread of the
+    worker's process beside the worker's other calls (docs/benchmarks.md measures both)."""
     num_idle_processes: int | None = Field(default=None, ge=0)
     """Job processes kept warm; unset: LiveKit's default (one per CPU in production, 0 in dev)."""
 

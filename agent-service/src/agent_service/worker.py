@@ -11,12 +11,12 @@ import functools
 import logging
 from typing import Any
 
-from livekit.agents import AgentServer, JobContext, JobProcess
+from livekit.agents import AgentServer, JobContext, JobExecutorType, JobProcess
 from livekit.agents.worker import ServerEnvOption
 
 from training_contracts import AGENT_NAME
 
-from . import metrics, warmup
+from . import metrics, speaking_rate, warmup
 from .call import TrainingCall
 from .redelivery import SpoolRedeliverer
 from .runtime import Runtime
@@ -30,6 +30,10 @@ SESSION_END_TIMEOUT = 30.0
 _RUNTIME_KEY = "agent_service.runtime"
 _CALL_KEY = "agent_service.call"
 
+# At import as well as in prewarm: this module is preloaded into the forkserver, so every job
+# process forked from it starts with the vectorized speaking-rate estimate already in place.
+speaking_rate.install()
+
 
 def prewarm(runtime: Runtime, proc: JobProcess) -> None:
     """Runs in each job process before it takes a job: import-heavy work and configuration.
@@ -39,6 +43,7 @@ def prewarm(runtime: Runtime, proc: JobProcess) -> None:
     the job's start is the process's only one.
     """
     warmup.warm_up()
+    speaking_rate.install()
     proc.userdata[_RUNTIME_KEY] = runtime
 
 
@@ -95,6 +100,7 @@ def build_server(runtime: Runtime) -> AgentServer:
         # livekit-agents' /metrics server, on the same host as its health server (metrics.py)
         prometheus_port=settings.metrics_port,
         drain_timeout=settings.drain_timeout,
+        job_executor_type=JobExecutorType(settings.job_executor),
         **kwargs,
     )
     server.rtc_session(entrypoint, agent_name=AGENT_NAME, on_session_end=on_session_end)
