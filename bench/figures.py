@@ -45,11 +45,15 @@ def _cost_phase(phase: str, key: str) -> Callable[[dict[str, Any]], float | None
     return read
 
 
-def _largest_ok(section: str) -> Callable[[dict[str, Any]], float | None]:
+def _section_key(section: str, key: str) -> Callable[[dict[str, Any]], float | None]:
     def read(doc: dict[str, Any]) -> float | None:
-        return _number(doc.get(section, {}).get("largest_ok"))
+        return _number(doc.get(section, {}).get(key))
 
     return read
+
+
+def _largest_ok(section: str) -> Callable[[dict[str, Any]], float | None]:
+    return _section_key(section, "largest_ok")
 
 
 def _step(section: str, calls: int, key: str) -> Callable[[dict[str, Any]], float | None]:
@@ -70,9 +74,11 @@ FIGURES = (
     Figure("  Python part", "% of a core", _cost_phase("speaking", "python_pct"), True),
     Figure("  native part", "% of a core", _cost_phase("speaking", "native_pct"), True),
     Figure("largest N, all on 2 cores", "calls", _largest_ok("concurrency"), False),
+    Figure("  within the reply bound", "calls", _section_key("concurrency", "largest_within_reply_bound"), False),
     Figure("10 calls: worker per call", "% of a core", _step("concurrency", 10, "cpu_per_call_pct"), True),
     Figure("10 calls: reply p95", "ms", _step("concurrency", 10, "said_to_reply_p95_ms"), True),
     Figure("largest N, worker alone on 1 core", "calls", _largest_ok("dedicated"), False),
+    Figure("  within the reply bound", "calls", _section_key("dedicated", "largest_within_reply_bound"), False),
 )  # fmt: skip
 
 

@@ -9,7 +9,7 @@ import msgspec
 from .asgi_servers import ServersResult
 from .call_cost import CostResult
 from .calls import LatencyResult
-from .concurrency import ConcurrencyResult, ConcurrencyStep
+from .concurrency import REPLY_BOUND_MS, ConcurrencyResult, ConcurrencyStep
 from .load import LoadResult
 from .minting import MintResult
 from .token_endpoint import TokenResult
@@ -97,7 +97,12 @@ def _step(step: ConcurrencyStep, where: str) -> Row:
 
 def concurrency_rows(r: ConcurrencyResult) -> list[Row]:
     largest = (f"largest N with every call ok, {r.where}", str(r.largest_ok), "")
-    return [*(_step(step, r.where) for step in r.steps), largest]
+    bounded = (
+        f"largest N with the reply within {REPLY_BOUND_MS:.0f} ms of low load, {r.where}",
+        str(r.largest_within_reply_bound),
+        f"reply p95 {r.low_load_reply_p95_ms:.0f} ms at {r.steps[0].calls} calls",
+    )
+    return [*(_step(step, r.where) for step in r.steps), largest, bounded]
 
 
 def cost_rows(r: CostResult) -> list[Row]:

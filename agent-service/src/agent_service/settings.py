@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     job_capacity: int = Field(default_factory=lambda: CALLS_PER_CPU * (os.cpu_count() or 1), ge=1)
     """Calls one worker runs at once at full load; it stops taking calls at 70% of it in
     production (LiveKit's load threshold)."""
+    cpu_stop: float | None = Field(default=None, gt=0, le=1)
+    """The CPU share (0-1, livekit-agents' own measure) at which the worker stops taking calls,
+    beside JOB_CAPACITY; unset: the count alone (load.py, docs/operations.md)."""
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
     """Where `/metrics` (Prometheus) is served; unset: nowhere. The worker takes no inbound
     traffic from browsers, so this port, like the health port, is for the cluster network only."""

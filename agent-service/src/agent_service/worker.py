@@ -16,8 +16,9 @@ from livekit.agents.worker import ServerEnvOption
 
 from training_contracts import AGENT_NAME
 
-from . import metrics, speaking_rate, warmup
+from . import speaking_rate, warmup
 from .call import TrainingCall
+from .load import WorkerLoad
 from .redelivery import SpoolRedeliverer
 from .runtime import Runtime
 
@@ -67,20 +68,6 @@ async def on_session_end(ctx: JobContext) -> None:
         await call.end()
 
 
-def job_load(capacity: int, server: AgentServer) -> float:
-    """The worker's load as the share of its call capacity in use.
-
-    LiveKit's default is the machine's CPU use, and livekit-server dispatches nothing to a worker
-    reporting 0.7 or more: a CPU spike (job processes starting, another worker importing) then
-    leaves trainees without a caller. A call is mostly I/O (audio relayed to the Realtime model),
-    so the number of running calls is the steadier measure. LiveKit Cloud ignores a custom load
-    function and uses its own.
-    """
-    running = len(server.active_jobs)
-    metrics.set_calls_running(running)  # called every half second in the main process
-    return min(1.0, running / capacity)
-
-
 def build_server(runtime: Runtime) -> AgentServer:
     settings = runtime.settings
     kwargs: dict[str, Any] = {}
@@ -88,7 +75,7 @@ def build_server(runtime: Runtime) -> AgentServer:
         kwargs["num_idle_processes"] = settings.num_idle_processes
     server = AgentServer(
         setup_fnc=functools.partial(prewarm, runtime),
-        load_fnc=functools.partial(job_load, settings.job_capacity),
+        load_fnc=WorkerLoad(settings.job_capacity, settings.cpu_stop),
         # imported once in the forkserver, so a fresh job process starts warm
         preload_modules=[__name__, warmup.__name__],
         port=(
