@@ -17,10 +17,9 @@ def default_spool_dir() -> Path:
 
 
 CALLS_PER_CPU = 17
-"""Calls a worker holds per CPU at full load, from `make bench`'s concurrency section (README has
-the figures). A call is measured there with every trainee speaking at once, the worst case for the
-caller's reply; at LiveKit's 0.7 load threshold this number stops a worker taking calls while that
-reply still comes promptly.
+"""Calls a worker holds per CPU at full load: the capacity rule's N per core (`python -m bench
+dedicated`: the largest step whose reply, every trainee speaking at once, stays within 300 ms of
+the reply at low load) divided by LiveKit's 0.7 load threshold (docs/operations.md, "Capacity").
 """
 
 
