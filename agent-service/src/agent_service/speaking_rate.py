@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 from livekit.agents.voice.transcription import _speaking_rate
+from numpy.lib.stride_tricks import as_strided
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +49,13 @@ def spectral_flux(audio: np.ndarray[Any, np.dtype[np.float32]], sample_rate: int
     if frames_n < 2 or hop_length < 1:
         return 0.0
     window, scale = _window(frame_length)
-    frames = np.lib.stride_tricks.sliding_window_view(audio, frame_length)[::hop_length]
-    magnitudes = np.abs(np.fft.rfft(frames[:frames_n] * window, axis=1)) * scale
+    audio = np.ascontiguousarray(audio)
+    step = audio.strides[0]
+    # Read-only views of the audio, one row per frame: nothing is copied before the window.
+    frames = as_strided(
+        audio, shape=(frames_n, frame_length), strides=(hop_length * step, step), writeable=False
+    )
+    magnitudes = np.abs(np.fft.rfft(frames * window, axis=1)) * scale
     return float(np.mean(np.sum(np.abs(np.diff(magnitudes, axis=0)), axis=1)))
 
 
