@@ -16,7 +16,7 @@ def default_spool_dir() -> Path:
     return Path(state_home) / "agent-service" / "spool"
 
 
-CALLS_PER_CPU = 17
+CALLS_PER_CPU = 8
 """Calls a worker holds per CPU at full load: the capacity rule's N per core (`python -m bench
 dedicated`: the largest step whose reply, every trainee speaking at once, stays within 300 ms of
 the reply at low load) divided by LiveKit's 0.7 load threshold (docs/operations.md, "Capacity").
