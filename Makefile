@@ -100,7 +100,7 @@ lint: install $(TSC) $(WEB_STAMP) $(BROWSER_STAMP) ## ruff, mypy --strict over e
 	$(TSC) -p tests-browser --noEmit
 
 unit: install system-deps livekit-server ## unit and service tests (real Postgres, real token service, real livekit-server for the worker, stub model), go test of bench/crowd
-	.venv/bin/pytest tests contracts openai-stub token-service agent-service
+	.venv/bin/pytest tests contracts openai-stub token-service agent-service bench
 	cd bench/crowd && go test ./...
 
 # The suites whose calls carry media run in a network namespace of their own (devstack.netns:
@@ -146,9 +146,13 @@ down: ## stop what `make up` or `make compose-up` started
 bench: install system-deps livekit-server crowd ## benchmarks: prints a table, writes JSON under .bench/
 	$(PY) -m bench
 
+bench-compare: install system-deps livekit-server crowd ## the call sections for REF=<git ref> and this tree, interleaved; fails when this tree is worse (docs/benchmarks.md)
+	@test -n "$(REF)" || { echo "usage: make bench-compare REF=<git ref>"; exit 2; }
+	$(PY) -m bench compare $(REF)
+
 export-contracts: install ## regenerate contracts/export (JSON Schema, TypeScript, the token service's OpenAPI document)
 	$(PY) -m training_contracts export
 	$(PY) -m token_service.cli openapi
 
 .PHONY: help install lock system-deps livekit-server crowd web chromium browser lint unit contract-test e2e faults cluster test up up-cluster compose-up down bench export-contracts
-.PHONY: compose-test deploy-agent
+.PHONY: compose-test deploy-agent bench-compare

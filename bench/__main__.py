@@ -4,6 +4,12 @@ Sections: token, servers, mint, calls (join-to-ready, hang-up-to-stored, hang-up
 concurrency (one worker, everything on both cores), dedicated (the worker alone on one core), cost
 (CPU of a running call, listening and speaking), bulk.
 Without arguments, all of them.
+
+A section that raises (a request answered non-2xx, a call that failed where none may) prints no
+figure: its row says FAILED and why, the other sections still run, and the exit status is 1.
+
+`python -m bench compare REF [section ...]` runs the call sections for REF and for this working
+tree side by side (compare.py).
 """
 
 import argparse
@@ -11,6 +17,7 @@ import os
 import platform
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +78,29 @@ def _write(results: dict[str, object]) -> Path:
     return path
 
 
+def _run_sections(chosen: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Each section's result, and the error of each section that raised."""
+    results: dict[str, Any] = {}
+    failed: dict[str, str] = {}
+    for name in chosen:
+        print(f"bench: {name} …", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        try:
+            results[name] = SECTIONS[name].run()
+        except Exception as exc:
+            failed[name] = f"{type(exc).__name__}: {exc}"
+            traceback.print_exc()
+            print(f"bench: {name} FAILED: {failed[name]}", file=sys.stderr)
+            continue
+        print(f"bench: {name} done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return results, failed
+
+
 def main() -> int:
+    if sys.argv[1:2] == ["compare"]:
+        from . import compare  # noqa: PLC0415 - its own command line
+
+        return compare.main(sys.argv[2:])
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("sections", nargs="*", metavar="section", help=", ".join(SECTIONS))
     args = parser.parse_args()
@@ -80,17 +109,20 @@ def main() -> int:
         parser.error(f"unknown sections {sorted(unknown)}; choose from {', '.join(SECTIONS)}")
     chosen = [name for name in SECTIONS if not args.sections or name in args.sections]
     on = machine()
-    results: dict[str, Any] = {}
-    started_at = time.time()
-    for name in chosen:
-        print(f"bench: {name} …", file=sys.stderr, flush=True)
-        started = time.perf_counter()
-        results[name] = SECTIONS[name].run()
-        print(f"bench: {name} done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    path = _write({"machine": on, "started_at": started_at, **results})
-    print(table(on, ((SECTIONS[name], result) for name, result in results.items())))
+    started_at, load_before = time.time(), os.getloadavg()[0]
+    results, failed = _run_sections(chosen)
+    path = _write(
+        {
+            "machine": on,
+            "started_at": started_at,
+            "load_1min_before": load_before,
+            "failed": failed,
+            **results,
+        }
+    )
+    print(table(on, ((SECTIONS[name], result) for name, result in results.items()), failed))
     print(f"\nJSON: {path}")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -1,5 +1,8 @@
 """Which ASGI server runs the token service: the same app (token_service.asgi:served_app) under
-each candidate, one process on one core, the free-practice token path under the same wrk load."""
+each candidate, one process on one core, the free-practice token path under the same wrk load.
+
+The database is migrated and seeded the way every stack's is (`token-service seed-demo`), and the
+requests come from a demo user: a user the database does not hold would measure the 401 path."""
 
 import sys
 import tempfile
@@ -11,13 +14,13 @@ from devstack.environment import token_service_env
 from devstack.ports import free_port
 from devstack.postgres import postgres_server
 from devstack.processes import ManagedProcess
+from devstack.token_service import migrate_and_seed
 from training_contracts import HEALTH_PATH, TOKEN_PATH, USER_ID_HEADER
 
 from .load import SERVER_CPU, LoadResult, post_load
 
 BIN = Path(sys.executable).parent
 FACTORY = "token_service.asgi:served_app"
-USER = "4a1f0d3e-0000-4000-8000-000000000001"
 
 
 def _servers(port: int) -> dict[str, list[str]]:
@@ -44,6 +47,7 @@ def run(seconds: int = 8) -> ServersResult:
     with postgres_server() as pg, tempfile.TemporaryDirectory() as logs:
         port = free_port()
         env = token_service_env(pg.dsn(), port, {"DB_POOL_MIN": "1"})
+        user = migrate_and_seed(env)["users"][0]["userId"]
         url = f"http://127.0.0.1:{port}"
         for name, argv in _servers(port).items():
             process = ManagedProcess(
@@ -55,7 +59,7 @@ def run(seconds: int = 8) -> ServersResult:
             try:
                 process.wait_for_http(url + HEALTH_PATH, 30, accept_status=300)
                 loads[name] = post_load(
-                    url + TOKEN_PATH, "{}", {USER_ID_HEADER: USER}, seconds=seconds
+                    url + TOKEN_PATH, "{}", {USER_ID_HEADER: user}, seconds=seconds
                 )
             finally:
                 process.terminate()

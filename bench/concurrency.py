@@ -31,9 +31,13 @@ from .worker_usage import CpuMeter, pin_tree, process_tree, pss_mb
 
 T = TypeVar("T")
 
-SHARED_STEPS = (5, 10, 15, 20, 25, 30, 35)
-DEDICATED_STEPS = (4, 8, 12, 14, 16, 18, 20, 22, 24)
-"""Steps with the worker alone on one core: finer, since one core holds fewer calls."""
+SHARED_STEPS = (2, 5, 10, 15, 20, 25, 30, 35)
+DEDICATED_STEPS = (2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24)
+"""Steps with the worker alone on one core: finer, since one core holds fewer calls. The first
+step of each is the reply at low load that REPLY_BOUND_MS is measured from."""
+REPLY_BOUND_MS = 300.0
+"""How much later than at low load the caller's reply may come (p95, everyone speaking at once)
+at a worker's capacity: the rule the capacity default is set by (docs/operations.md)."""
 REPLY_STAY_S = REPLY_MS / 1000 + 0.3
 """How long a trainee of a step stays once the caller's reply starts: long enough for the whole
 reply to be in the transcript the step then checks."""
@@ -45,6 +49,10 @@ SAMPLE_S = 1.0
 SETTLE_S = 3.0
 """Between steps: the worker's job processes of the last step wind down."""
 TURNS_TIMEOUT_S = 30.0
+
+
+class StepFailed(RuntimeError):
+    """The smallest step failed: the section has no figure."""
 
 
 class ConcurrencyStep(msgspec.Struct):
@@ -73,6 +81,11 @@ class ConcurrencyResult(msgspec.Struct):
     """Which cores the worker and the rest had."""
     steps: list[ConcurrencyStep]
     largest_ok: int
+    low_load_reply_p95_ms: float
+    """The first step's reply p95: the reply at low load."""
+    largest_within_reply_bound: int
+    """The largest step that passed with its reply p95 within REPLY_BOUND_MS of the first step's,
+    every smaller step too: the calls this placement holds by the capacity rule."""
     ready_within_s: float
     agent_env: dict[str, str]
     arrivals_per_s: float
@@ -133,17 +146,22 @@ def _summary(n: int, crowd: CrowdRun, turns: list[int], usage: Usage) -> Concurr
     ready = percentiles([c.join_to_session_id_ms for c in calls])
     replies = percentiles([c.said_to_reply_ms for c in calls if c.said_to_reply_ms > 0])
     # a call whose caller never replied is among the crowd's failures
-    ok = (
-        not crowd.failures
-        and all(c.join_to_session_id_ms <= READY_WITHIN_S * 1000 for c in calls)
-        and all(t >= 2 for t in turns)
-    )
+    failures = [
+        *crowd.failures,
+        *(
+            f"call {c.i}: session.id after {c.join_to_session_id_ms:.0f} ms"
+            for c in calls
+            if c.join_to_session_id_ms > READY_WITHIN_S * 1000
+        ),
+        *(f"{t} turns stored of a call" for t in turns if t < 2),
+    ]
+    ok = not failures
     live_s = sum(c.live_s for c in crowd.calls)
     others_s = usage.machine_busy_s - usage.worker_cpu_s - crowd.cpu_seconds
     return ConcurrencyStep(
         calls=n,
         ok=ok,
-        failures=crowd.failures[:3],
+        failures=failures[:3],
         session_id_p50_ms=ready.p50,
         session_id_p95_ms=ready.p95,
         session_id_max_ms=ready.max,
@@ -194,14 +212,34 @@ async def _steps(stack: Stack, sizes: tuple[int, ...], where: str) -> Concurrenc
         if not steps[-1].ok:
             break
         await asyncio.sleep(SETTLE_S)
+    if not steps[0].ok:
+        # Not a capacity figure: the stack failed calls it must hold (or this machine is far
+        # slower than the steps assume); either way there is nothing to report.
+        raise StepFailed(f"the smallest step ({sizes[0]} calls) failed: {steps[0].failures}")
     return ConcurrencyResult(
         where=where,
         steps=steps,
         largest_ok=max((s.calls for s in steps if s.ok), default=0),
+        low_load_reply_p95_ms=steps[0].said_to_reply_p95_ms,
+        largest_within_reply_bound=within_reply_bound(steps),
         ready_within_s=READY_WITHIN_S,
         agent_env=MANY_CALLS_AGENT_ENV,
         arrivals_per_s=ARRIVALS_PER_S,
     )
+
+
+def within_reply_bound(steps: list[ConcurrencyStep]) -> int:
+    """The calls of the last step of the unbroken run of passing steps, from the first, whose
+    reply p95 stays within REPLY_BOUND_MS of the first step's; 0 when the first step failed."""
+    if not steps or not steps[0].ok:
+        return 0
+    bound = steps[0].said_to_reply_p95_ms + REPLY_BOUND_MS
+    held = 0
+    for step in steps:
+        if not step.ok or not step.said_to_reply_p95_ms <= bound:
+            break
+        held = step.calls
+    return held
 
 
 def run_shared() -> ConcurrencyResult:

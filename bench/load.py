@@ -1,4 +1,7 @@
-"""Closed-loop HTTP load with wrk, the server and the load generator each confined to one core."""
+"""Closed-loop HTTP load with wrk, the server and the load generator each confined to one core.
+
+A run that saw a non-2xx answer or a socket error raises LoadFailed: its rate would be the rate
+of the failure path, not of the endpoint measured."""
 
 import re
 import subprocess
@@ -9,6 +12,10 @@ import msgspec
 
 SERVER_CPU = 0
 LOAD_CPU = 1
+
+
+class LoadFailed(RuntimeError):
+    """wrk saw answers other than 2xx, or socket errors; the message has wrk's figures."""
 
 
 class LoadResult(msgspec.Struct, frozen=True):
@@ -59,7 +66,8 @@ def post_load(
     seconds: int = 10,
     warmup_seconds: int = 2,
 ) -> LoadResult:
-    """POST `body` to `url` with wrk on LOAD_CPU; the first `warmup_seconds` are discarded."""
+    """POST `body` to `url` with wrk on LOAD_CPU; the first `warmup_seconds` are discarded.
+    Raises LoadFailed when any request of the measured run failed."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(_lua(body, {"Content-Type": "application/json", **headers}))
     try:
@@ -72,7 +80,13 @@ def post_load(
         )
     finally:
         Path(script.name).unlink()
-    return parse_wrk(run.stdout)
+    result = parse_wrk(run.stdout)
+    if result.non_2xx or result.errors:
+        raise LoadFailed(
+            f"POST {url}: {result.non_2xx} non-2xx answers and {result.errors} socket errors "
+            f"in {seconds} s ({result.requests_per_s:,.0f} req/s): no figure from this run"
+        )
+    return result
 
 
 def pin(pid: int, cpu: int) -> None:

@@ -1,6 +1,6 @@
 """The table `make bench` prints: the rows each section's result gives."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -9,7 +9,7 @@ import msgspec
 from .asgi_servers import ServersResult
 from .call_cost import CostResult
 from .calls import LatencyResult
-from .concurrency import ConcurrencyResult, ConcurrencyStep
+from .concurrency import REPLY_BOUND_MS, ConcurrencyResult, ConcurrencyStep
 from .load import LoadResult
 from .minting import MintResult
 from .token_endpoint import TokenResult
@@ -97,7 +97,12 @@ def _step(step: ConcurrencyStep, where: str) -> Row:
 
 def concurrency_rows(r: ConcurrencyResult) -> list[Row]:
     largest = (f"largest N with every call ok, {r.where}", str(r.largest_ok), "")
-    return [*(_step(step, r.where) for step in r.steps), largest]
+    bounded = (
+        f"largest N with the reply within {REPLY_BOUND_MS:.0f} ms of low load, {r.where}",
+        str(r.largest_within_reply_bound),
+        f"reply p95 {r.low_load_reply_p95_ms:.0f} ms at {r.steps[0].calls} calls",
+    )
+    return [*(_step(step, r.where) for step in r.steps), largest, bounded]
 
 
 def cost_rows(r: CostResult) -> list[Row]:
@@ -145,7 +150,13 @@ def _render(rows: list[Row]) -> str:
     return "\n".join([*lines, *(_line(r, widths) for r in rows)])
 
 
-def table(machine: Machine, results: Iterable[tuple[Section[Any], Any]]) -> str:
-    """The rows of each (section, its result), in that order, under a line on the machine."""
+def table(
+    machine: Machine,
+    results: Iterable[tuple[Section[Any], Any]],
+    failed: Mapping[str, str] | None = None,
+) -> str:
+    """The rows of each (section, its result), in that order, under a line on the machine; then
+    a FAILED row for each section in `failed` (its name: what went wrong), with no figure."""
     rows = [row for section, result in results for row in section.rows(result)]
+    rows += [(f"section {name}", "FAILED", why[:200]) for name, why in (failed or {}).items()]
     return f"{machine.cpu}, {machine.cores} cores, Python {machine.python}\n\n" + _render(rows)

@@ -65,6 +65,24 @@ def test_optional_values(clean_env: pytest.MonkeyPatch) -> None:
     assert settings.num_idle_processes == 2
 
 
+def test_the_capacity_and_executor_settings(clean_env: pytest.MonkeyPatch) -> None:
+    for name, value in REQUIRED.items():
+        clean_env.setenv(name, value)
+    defaults = load_settings()
+    assert defaults.cpu_stop is None
+    assert defaults.job_executor == "process"
+    clean_env.setenv("CPU_STOP", "0.55")
+    clean_env.setenv("JOB_EXECUTOR", "thread")
+    chosen = load_settings()
+    assert chosen.cpu_stop == 0.55
+    assert chosen.job_executor == "thread"
+    for name, bad in (("CPU_STOP", "1.5"), ("CPU_STOP", "0"), ("JOB_EXECUTOR", "fork")):
+        clean_env.setenv(name, bad)
+        with pytest.raises(SettingsError, match=name):
+            load_settings()
+        clean_env.delenv(name)
+
+
 def test_every_missing_or_empty_variable_is_named(clean_env: pytest.MonkeyPatch) -> None:
     clean_env.setenv("LIVEKIT_URL", "ws://127.0.0.1:7880")
     clean_env.setenv("LIVEKIT_API_KEY", "")

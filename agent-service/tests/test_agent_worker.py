@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
+from agent_service.load import LOAD_THRESHOLD, WorkerLoad
 from agent_service.spool import Spool, SpoolEntry
-from agent_service.worker import job_load
 from devstack.livekit import livekit_server
 from devstack.ports import free_port
 from devstack.processes import managed_process
@@ -33,10 +33,31 @@ class _Server:
         self.active_jobs = [object()] * jobs
 
 
+def load(capacity: int, jobs: int, *, cpu: float = 0.0, cpu_stop: float | None = None) -> float:
+    return WorkerLoad(capacity, cpu_stop, cpu_load=lambda _server: cpu)(_Server(jobs))  # type: ignore[arg-type]
+
+
 def test_load_is_the_share_of_call_capacity_in_use() -> None:
-    assert job_load(8, _Server(0)) == 0.0  # type: ignore[arg-type]
-    assert job_load(8, _Server(2)) == 0.25  # type: ignore[arg-type]
-    assert job_load(2, _Server(5)) == 1.0  # type: ignore[arg-type]
+    assert load(8, 0) == 0.0
+    assert load(8, 2) == 0.25
+    assert load(2, 5) == 1.0
+    assert load(8, 2, cpu=0.99) == 0.25  # without CPU_STOP the CPU does not count
+
+
+def test_with_cpu_stop_the_cpu_stops_the_worker_at_that_share() -> None:
+    assert load(100, 2, cpu=0.3, cpu_stop=0.6) == 0.35
+    assert load(100, 2, cpu=0.6, cpu_stop=0.6) == LOAD_THRESHOLD  # livekit-server sends no more
+    assert load(100, 2, cpu=0.9, cpu_stop=0.6) == 1.0
+    assert load(4, 3, cpu=0.1, cpu_stop=0.6) == 0.75  # the count still binds first when lower
+
+
+def test_the_cpu_measure_is_livekits_own() -> None:
+    from livekit.agents.worker import _DefaultLoadCalc
+
+    from agent_service.load import livekit_cpu_load
+
+    assert 0.0 <= livekit_cpu_load(_Server(0)) <= 1.0  # type: ignore[arg-type]
+    assert _DefaultLoadCalc._instance is not None  # the calculator livekit-agents' default uses
 
 
 def spooled_transcript(token_service: TokenService, spool: Spool) -> tuple[str, uuid.UUID]:

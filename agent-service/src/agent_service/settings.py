@@ -2,7 +2,7 @@
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,11 +16,10 @@ def default_spool_dir() -> Path:
     return Path(state_home) / "agent-service" / "spool"
 
 
-CALLS_PER_CPU = 17
-"""Calls a worker holds per CPU at full load, from `make bench`'s concurrency section (README has
-the figures). A call is measured there with every trainee speaking at once, the worst case for the
-caller's reply; at LiveKit's 0.7 load threshold this number stops a worker taking calls while that
-reply still comes promptly.
+CALLS_PER_CPU = 8
+"""Calls a worker holds per CPU at full load: the capacity rule's N per core (`python -m bench
+dedicated`: the largest step whose reply, every trainee speaking at once, stays within 300 ms of
+the reply at low load) divided by LiveKit's 0.7 load threshold (docs/operations.md, "Capacity").
 """
 
 
@@ -53,6 +52,9 @@ class Settings(BaseSettings):
     job_capacity: int = Field(default_factory=lambda: CALLS_PER_CPU * (os.cpu_count() or 1), ge=1)
     """Calls one worker runs at once at full load; it stops taking calls at 70% of it in
     production (LiveKit's load threshold)."""
+    cpu_stop: float | None = Field(default=None, gt=0, le=1)
+    """The CPU share (0-1, livekit-agents' own measure) at which the worker stops taking calls,
+    beside JOB_CAPACITY; unset: the count alone (load.py, docs/operations.md)."""
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
     """Where `/metrics` (Prometheus) is served; unset: nowhere. The worker takes no inbound
     traffic from browsers, so this port, like the health port, is for the cluster network only."""
@@ -63,6 +65,9 @@ class Settings(BaseSettings):
     drain_timeout: int = Field(default=1800, ge=1)
     """Seconds a SIGTERMed worker lets its running calls finish (DRAIN_TIMEOUT); the orchestrator's
     grace period must be longer (README, "Deploys and drain")."""
+    job_executor: Literal["process", "thread"] = "process"
+    """Where a call runs: a job process of its own (livekit-agents' default), or a thread of the
+    worker's process beside the worker's other calls (docs/benchmarks.md measures both)."""
     num_idle_processes: int | None = Field(default=None, ge=0)
     """Job processes kept warm; unset: LiveKit's default (one per CPU in production, 0 in dev)."""
 

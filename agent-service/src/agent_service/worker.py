@@ -11,13 +11,14 @@ import functools
 import logging
 from typing import Any
 
-from livekit.agents import AgentServer, JobContext, JobProcess
+from livekit.agents import AgentServer, JobContext, JobExecutorType, JobProcess
 from livekit.agents.worker import ServerEnvOption
 
 from training_contracts import AGENT_NAME
 
-from . import metrics, warmup
+from . import speaking_rate, warmup
 from .call import TrainingCall
+from .load import WorkerLoad
 from .redelivery import SpoolRedeliverer
 from .runtime import Runtime
 
@@ -30,6 +31,10 @@ SESSION_END_TIMEOUT = 30.0
 _RUNTIME_KEY = "agent_service.runtime"
 _CALL_KEY = "agent_service.call"
 
+# At import as well as in prewarm: this module is preloaded into the forkserver, so every job
+# process forked from it starts with the vectorized speaking-rate estimate already in place.
+speaking_rate.install()
+
 
 def prewarm(runtime: Runtime, proc: JobProcess) -> None:
     """Runs in each job process before it takes a job: import-heavy work and configuration.
@@ -39,6 +44,7 @@ def prewarm(runtime: Runtime, proc: JobProcess) -> None:
     the job's start is the process's only one.
     """
     warmup.warm_up()
+    speaking_rate.install()
     proc.userdata[_RUNTIME_KEY] = runtime
 
 
@@ -62,20 +68,6 @@ async def on_session_end(ctx: JobContext) -> None:
         await call.end()
 
 
-def job_load(capacity: int, server: AgentServer) -> float:
-    """The worker's load as the share of its call capacity in use.
-
-    LiveKit's default is the machine's CPU use, and livekit-server dispatches nothing to a worker
-    reporting 0.7 or more: a CPU spike (job processes starting, another worker importing) then
-    leaves trainees without a caller. A call is mostly I/O (audio relayed to the Realtime model),
-    so the number of running calls is the steadier measure. LiveKit Cloud ignores a custom load
-    function and uses its own.
-    """
-    running = len(server.active_jobs)
-    metrics.set_calls_running(running)  # called every half second in the main process
-    return min(1.0, running / capacity)
-
-
 def build_server(runtime: Runtime) -> AgentServer:
     settings = runtime.settings
     kwargs: dict[str, Any] = {}
@@ -83,7 +75,7 @@ def build_server(runtime: Runtime) -> AgentServer:
         kwargs["num_idle_processes"] = settings.num_idle_processes
     server = AgentServer(
         setup_fnc=functools.partial(prewarm, runtime),
-        load_fnc=functools.partial(job_load, settings.job_capacity),
+        load_fnc=WorkerLoad(settings.job_capacity, settings.cpu_stop),
         # imported once in the forkserver, so a fresh job process starts warm
         preload_modules=[__name__, warmup.__name__],
         port=(
@@ -95,6 +87,7 @@ def build_server(runtime: Runtime) -> AgentServer:
         # livekit-agents' /metrics server, on the same host as its health server (metrics.py)
         prometheus_port=settings.metrics_port,
         drain_timeout=settings.drain_timeout,
+        job_executor_type=JobExecutorType(settings.job_executor),
         **kwargs,
     )
     server.rtc_session(entrypoint, agent_name=AGENT_NAME, on_session_end=on_session_end)

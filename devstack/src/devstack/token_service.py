@@ -40,7 +40,7 @@ from .environment import token_service_env
 from .ports import free_port
 from .processes import ManagedProcess, ProcessError
 
-__all__ = ["TokenService", "TokenServiceError", "run_token_service"]
+__all__ = ["TokenService", "TokenServiceError", "migrate_and_seed", "run_token_service"]
 
 READY_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 10.0
@@ -93,6 +93,17 @@ def _run_command(args: list[str], env: Mapping[str, str]) -> str:
     return result.stdout
 
 
+def migrate_and_seed(env: Mapping[str, str]) -> dict[str, Any]:
+    """`token-service migrate`, then `seed-demo`, on the database of `env` (a whole
+    `token_service_env`); seed-demo's JSON (see TokenService.demo)."""
+    _run_command(["migrate"], env)
+    try:
+        demo: dict[str, Any] = json.loads(_run_command(["seed-demo"], env))
+    except json.JSONDecodeError as exc:
+        raise TokenServiceError(f"token-service seed-demo printed no JSON: {exc}") from exc
+    return demo
+
+
 @contextlib.contextmanager
 def run_token_service(
     database_url: str,
@@ -106,11 +117,7 @@ def run_token_service(
     log file (`<name>.log`), so several can serve side by side."""
     port = port or free_port()
     full_env = token_service_env(database_url, port, env)
-    _run_command(["migrate"], full_env)
-    try:
-        demo: dict[str, Any] = json.loads(_run_command(["seed-demo"], full_env))
-    except json.JSONDecodeError as exc:
-        raise TokenServiceError(f"token-service seed-demo printed no JSON: {exc}") from exc
+    demo = migrate_and_seed(full_env)
 
     url = f"http://127.0.0.1:{port}"
     with contextlib.ExitStack() as cleanup:
