@@ -40,6 +40,7 @@ from typing import Any
 
 from training_contracts import READY_PATH
 
+from .app_migrations import apply_app_migrations
 from .environment import token_service_env
 from .ports import free_port
 from .processes import ManagedProcess, ProcessError
@@ -101,7 +102,9 @@ def _run_command(args: list[str], env: Mapping[str, str]) -> str:
 
 
 def seed_demo(database_url: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """`token-service seed-demo` against `database_url`: what it printed."""
+    """`token-service seed-demo` against `database_url`: what it printed. With APP_MIGRATIONS
+    set, the application's own migrations create its tables first (app_migrations.py)."""
+    apply_app_migrations(database_url)
     full_env = token_service_env(database_url, 0, env)
     try:
         demo: dict[str, Any] = json.loads(_run_command(["seed-demo"], full_env))

@@ -145,30 +145,31 @@ def seed_demo(database_url: str) -> Demo:
     """Create the stand-in tables where there are none, insert the demo rows that are missing
     (existing rows are left as they are, except that a demo assignment's require_recording is
     set as DEMO says); returns DEMO."""
-    with psycopg.connect(database_url) as conn:
+    # One transaction, under the stand-in's lock: token services seeding one database at once
+    # (a cluster starting) take turns.
+    with psycopg.connect(database_url) as conn, conn.transaction():
         create_standin(conn)
-        with conn.transaction():
-            _insert_people(conn)
-            for scenario in DEMO.scenarios:
-                conn.execute(
-                    "INSERT INTO public.scenarios"
-                    " (id, title, prompt, account_id, created_by, mode, updated_at)"
-                    " VALUES (%s, %s, %s, %s, %s, 'phone', now() AT TIME ZONE 'UTC')"
-                    " ON CONFLICT (id) DO NOTHING",
-                    (str(scenario.id), scenario.title, scenario.prompt, ACCOUNT_ID, SUPERVISOR_ID),
-                )
-            for user in DEMO.users:
-                conn.execute(
-                    "INSERT INTO public.assignments (id, account_id, scenario_id, counselor_id,"
-                    " assigned_by, require_recording) VALUES (%s, %s, %s, %s, %s, %s)"
-                    " ON CONFLICT (id) DO UPDATE SET require_recording = EXCLUDED.require_recording",
-                    (
-                        str(user.assignment_id),
-                        ACCOUNT_ID,
-                        str(user.scenario_id),
-                        str(user.user_id),
-                        SUPERVISOR_ID,
-                        user.require_recording,
-                    ),
-                )
+        _insert_people(conn)
+        for scenario in DEMO.scenarios:
+            conn.execute(
+                "INSERT INTO public.scenarios"
+                " (id, title, prompt, account_id, created_by, mode, updated_at)"
+                " VALUES (%s, %s, %s, %s, %s, 'phone', now() AT TIME ZONE 'UTC')"
+                " ON CONFLICT (id) DO NOTHING",
+                (str(scenario.id), scenario.title, scenario.prompt, ACCOUNT_ID, SUPERVISOR_ID),
+            )
+        for user in DEMO.users:
+            conn.execute(
+                "INSERT INTO public.assignments (id, account_id, scenario_id, counselor_id,"
+                " assigned_by, require_recording) VALUES (%s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (id) DO UPDATE SET require_recording = EXCLUDED.require_recording",
+                (
+                    str(user.assignment_id),
+                    ACCOUNT_ID,
+                    str(user.scenario_id),
+                    str(user.user_id),
+                    SUPERVISOR_ID,
+                    user.require_recording,
+                ),
+            )
     return DEMO

@@ -78,45 +78,7 @@ async def open_services(settings: Settings, metrics: ServiceMetrics) -> AsyncIte
         sweeper.start()
     try:
         async with httpx.AsyncClient() as http:
-            evaluator = Evaluator(
-                ChatCompletionsClient(
-                    http,
-                    base_url=settings.openai_base_url,
-                    api_key=settings.openai_api_key,
-                    timeout_s=settings.evaluation_timeout_s,
-                ),
-                settings.evaluation_model,
-            )
-            yield Services(
-                settings=settings,
-                pool=pool,
-                http=http,
-                token_issuer=TokenIssuer(
-                    TokenMinter(settings.livekit_api_key, settings.livekit_api_secret),
-                    settings.livekit_url,
-                    pool,
-                    KnownUsers(pool),
-                    metrics.tokens_minted,
-                ),
-                evaluator=evaluator,
-                evaluations=Evaluations(pool, evaluator, metrics),
-                session_starter=SessionStarter(
-                    pool, metrics, record_free_practice=settings.record_free_practice
-                ),
-                transcript_store=TranscriptStore(pool, metrics),
-                database_check=DatabaseCheck(settings.voice_schema),
-                internal_key=settings.internal_service_key.encode(),
-                metrics=metrics,
-                recordings=Recordings(
-                    store=FilesystemStore(settings.recordings_dir),
-                    upload_timeout_s=settings.recording_upload_timeout_s,
-                    record_free_practice=settings.record_free_practice,
-                ),
-                call_rooms=call_rooms,
-                webhook_receiver=webhook_receiver(
-                    settings.livekit_api_key, settings.livekit_api_secret
-                ),
-            )
+            yield _services(settings, metrics, pool, http, call_rooms)
     finally:
         if server is not None:
             server.close()
@@ -124,6 +86,52 @@ async def open_services(settings: Settings, metrics: ServiceMetrics) -> AsyncIte
         await sweeper.aclose()
         await lkapi.aclose()
         await pool.close()
+
+
+def _services(
+    settings: Settings,
+    metrics: ServiceMetrics,
+    pool: Pool,
+    http: httpx.AsyncClient,
+    call_rooms: CallRooms,
+) -> Services:
+    evaluator = Evaluator(
+        ChatCompletionsClient(
+            http,
+            base_url=settings.openai_base_url,
+            api_key=settings.openai_api_key,
+            timeout_s=settings.evaluation_timeout_s,
+        ),
+        settings.evaluation_model,
+    )
+    return Services(
+        settings=settings,
+        pool=pool,
+        http=http,
+        token_issuer=TokenIssuer(
+            TokenMinter(settings.livekit_api_key, settings.livekit_api_secret),
+            settings.livekit_url,
+            pool,
+            KnownUsers(pool),
+            metrics.tokens_minted,
+        ),
+        evaluator=evaluator,
+        evaluations=Evaluations(pool, evaluator, metrics),
+        session_starter=SessionStarter(
+            pool, metrics, record_free_practice=settings.record_free_practice
+        ),
+        transcript_store=TranscriptStore(pool, metrics),
+        database_check=DatabaseCheck(settings.voice_schema),
+        internal_key=settings.internal_service_key.encode(),
+        metrics=metrics,
+        recordings=Recordings(
+            store=FilesystemStore(settings.recordings_dir),
+            upload_timeout_s=settings.recording_upload_timeout_s,
+            record_free_practice=settings.record_free_practice,
+        ),
+        call_rooms=call_rooms,
+        webhook_receiver=webhook_receiver(settings.livekit_api_key, settings.livekit_api_secret),
+    )
 
 
 def attach(state: State, services: Services) -> None:

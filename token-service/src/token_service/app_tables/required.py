@@ -54,7 +54,6 @@ REQUIRED: Final[Mapping[str, Mapping[str, frozenset[str]]]] = MappingProxyType(
             "content": _TEXT,
             "turn_order": _INTEGER,
             "attempt_number": _INTEGER,
-            "created_at": _TIMESTAMP,
         },
     }
 )
