@@ -11,6 +11,7 @@ voice schema and calling through every test. The suite's last test
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import pytest
 from e2e_support import AppDatabase, FrontendApi, suite_stack, write_latency_summary
 
 from devstack import netns
+from devstack.app_migrations import APP_MIGRATIONS_ENV
 from devstack.postgres import postgres_server
 from devstack.stack import Stack
 
@@ -72,3 +74,6 @@ def demo(stack: Stack, app_database: AppDatabase) -> dict[str, Any]:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     write_latency_summary(terminalreporter, "end-to-end latencies", _STACK)
+    folder = os.environ.get(APP_MIGRATIONS_ENV)
+    source = f"the application's migrations in {folder}" if folder else "the stand-in"
+    terminalreporter.write_line(f"the application's tables: from {source}")

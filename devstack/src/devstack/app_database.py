@@ -11,6 +11,7 @@ application's migrations and users would write them, and a role with exactly the
         assert public_schema(pg, pg.database) == before
 """
 
+import secrets
 import subprocess
 from dataclasses import dataclass
 from typing import Any, Final
@@ -21,7 +22,13 @@ from psycopg import sql
 from .postgres import PostgresServer, pg_bindir
 from .token_service import seed_demo
 
-__all__ = ["SERVICE_ROLE", "ApplicationDatabase", "application_database", "public_schema"]
+__all__ = [
+    "SERVICE_ROLE",
+    "ApplicationDatabase",
+    "application_database",
+    "public_schema",
+    "seeded_public_schema",
+]
 
 SERVICE_ROLE: Final = "voice_training"
 
@@ -77,3 +84,17 @@ def public_schema(pg: PostgresServer, database: str | None = None) -> str:
     return "\n".join(
         line for line in dump.splitlines() if not line.startswith(("\\restrict", "\\unrestrict"))
     )
+
+
+def seeded_public_schema(pg: PostgresServer) -> str:
+    """`public_schema` of a scratch database of `pg` seeded as a stack seeds its own (the
+    stand-in, or APP_MIGRATIONS), then dropped: what a stack's database's `public` looked like
+    before its token service ever ran."""
+    name = f"scratch_{secrets.token_hex(6)}"
+    pg.create_database(name)
+    try:
+        seed_demo(pg.dsn(name))
+        return public_schema(pg, name)
+    finally:
+        with psycopg.connect(pg.dsn("postgres"), autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
