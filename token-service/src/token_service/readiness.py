@@ -6,8 +6,9 @@ line); a database that cannot be reached then is checked by `/readyz`, which ans
 same line until the check passes. Once passed, it is not run again by this process.
 """
 
-from typing import Final
+from typing import Any, Final
 
+import psycopg
 from psycopg import sql
 
 from .app_tables.required import COLUMNS_QUERY, describe, problems, query_params
@@ -15,14 +16,23 @@ from .db import Connection
 from .migrations import migration_files
 
 _LAST_MIGRATION: Final = migration_files()[-1][0]
+_REGCLASS: Final = "SELECT to_regclass(%s)"
 
 
-async def database_problem(conn: Connection, voice_schema: str) -> str | None:
-    """One line naming what the database lacks, or None."""
-    cur = await conn.execute(COLUMNS_QUERY, query_params())
-    missing = problems((str(t), str(c), str(ty)) for t, c, ty in await cur.fetchall())
+def _versions_table(voice_schema: str) -> sql.Identifier:
+    return sql.Identifier(voice_schema, "schema_migrations")
+
+
+def _has_last_migration(voice_schema: str) -> sql.Composed:
+    return sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE version = %s)").format(
+        _versions_table(voice_schema)
+    )
+
+
+def _verdict(columns: list[tuple[Any, ...]], migrated: bool, voice_schema: str) -> str | None:
+    missing = problems((str(t), str(c), str(ty)) for t, c, ty in columns)
     lines = [describe(missing)] if missing else []
-    if not await _migrated(conn, voice_schema):
+    if not migrated:
         lines.append(
             f"the voice schema {voice_schema!r} is not at migration {_LAST_MIGRATION}: "
             "run `token-service migrate`"
@@ -30,18 +40,30 @@ async def database_problem(conn: Connection, voice_schema: str) -> str | None:
     return "; ".join(lines) or None
 
 
-async def _migrated(conn: Connection, voice_schema: str) -> bool:
-    table = sql.Identifier(voice_schema, "schema_migrations")
-    cur = await conn.execute("SELECT to_regclass(%s)", (table.as_string(conn),))
-    row = await cur.fetchone()
-    if row is None or row[0] is None:
-        return False
-    cur = await conn.execute(
-        sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE version = %s)").format(table),
-        (_LAST_MIGRATION,),
-    )
-    row = await cur.fetchone()
-    return bool(row and row[0])
+async def database_problem(conn: Connection, voice_schema: str) -> str | None:
+    """One line naming what the database lacks, or None."""
+    columns = await (await conn.execute(COLUMNS_QUERY, query_params())).fetchall()
+    table = _versions_table(voice_schema).as_string(conn)
+    row = await (await conn.execute(_REGCLASS, (table,))).fetchone()
+    migrated = False
+    if row is not None and row[0] is not None:
+        found = await conn.execute(_has_last_migration(voice_schema), (_LAST_MIGRATION,))
+        row = await found.fetchone()
+        migrated = bool(row and row[0])
+    return _verdict(columns, migrated, voice_schema)
+
+
+def database_problem_now(conn: psycopg.Connection[Any], voice_schema: str) -> str | None:
+    """database_problem on a connection of psycopg's blocking API: serve checks the database
+    before uvicorn starts its event loop."""
+    columns = conn.execute(COLUMNS_QUERY, query_params()).fetchall()
+    table = _versions_table(voice_schema).as_string(conn)
+    row = conn.execute(_REGCLASS, (table,)).fetchone()
+    migrated = False
+    if row is not None and row[0] is not None:
+        row = conn.execute(_has_last_migration(voice_schema), (_LAST_MIGRATION,)).fetchone()
+        migrated = bool(row and row[0])
+    return _verdict(columns, migrated, voice_schema)
 
 
 class DatabaseCheck:
