@@ -14,7 +14,7 @@ from devstack.environment import token_service_env
 from devstack.ports import free_port
 from devstack.postgres import postgres_server
 from devstack.processes import ManagedProcess
-from devstack.token_service import migrate_and_seed
+from devstack.token_service import seed_and_migrate
 from training_contracts import HEALTH_PATH, TOKEN_PATH, USER_ID_HEADER
 
 from .load import SERVER_CPU, LoadResult, post_load
@@ -47,7 +47,7 @@ def run(seconds: int = 8) -> ServersResult:
     with postgres_server() as pg, tempfile.TemporaryDirectory() as logs:
         port = free_port()
         env = token_service_env(pg.dsn(), port, {"DB_POOL_MIN": "1"})
-        user = migrate_and_seed(env)["users"][0]["userId"]
+        user = seed_and_migrate(pg.dsn(), {"DB_POOL_MIN": "1"})["users"][0]["userId"]
         url = f"http://127.0.0.1:{port}"
         for name, argv in _servers(port).items():
             process = ManagedProcess(

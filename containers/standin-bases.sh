@@ -106,7 +106,9 @@ ctx=$(context postgres)
 cat >"$ctx/entrypoint.sh" <<'EOF'
 #!/bin/sh
 # The official image's contract, in short: first start initialises PGDATA with POSTGRES_USER,
-# POSTGRES_PASSWORD and POSTGRES_DB; the server runs as the postgres user.
+# POSTGRES_PASSWORD and POSTGRES_DB, then runs /docker-entrypoint-initdb.d/*.sql in that
+# database (compose mounts the stand-in for the application's tables there); the server runs as
+# the postgres user.
 set -eu
 : "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD is required}"
 user=${POSTGRES_USER:-postgres}
@@ -125,6 +127,13 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   echo "listen_addresses = '*'" >>"$PGDATA/postgresql.conf"
   if [ "$db" != postgres ]; then
     echo "CREATE DATABASE \"$db\";" | postgres --single -D "$PGDATA" postgres >/dev/null
+  fi
+  if ls /docker-entrypoint-initdb.d/*.sql >/dev/null 2>&1; then
+    pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w start >/dev/null
+    for script in /docker-entrypoint-initdb.d/*.sql; do
+      psql -v ON_ERROR_STOP=1 -q -U "$user" -d "$db" -f "$script"
+    done
+    pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null
   fi
 fi
 exec "$@"

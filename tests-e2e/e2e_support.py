@@ -17,6 +17,8 @@ from uuid import UUID
 import httpx
 import msgspec
 
+from devstack.app_database import ApplicationDatabase, application_database, public_schema
+from devstack.postgres import PostgresServer
 from devstack.runs import new_run_dir
 from devstack.speech import SpeechClip, render_speech
 from devstack.stack import Stack
@@ -60,6 +62,19 @@ TRANSCRIPT_TIMEOUT_S = 45.0
 """Hang-up -> transcript stored; a vanished trainee is noticed by livekit-server's timeouts."""
 
 
+# -- the database the suite runs on ---------------------------------------------------------------
+
+
+class AppDatabase:
+    """The suite's database: the cluster, the application's side of it, and `public`'s schema as
+    it was before the stack started."""
+
+    def __init__(self, pg: PostgresServer) -> None:
+        self.pg = pg
+        self.app: ApplicationDatabase = application_database(pg)
+        self.public_schema_before = public_schema(pg)
+
+
 # -- latencies, printed at the end of the run ------------------------------------------------------
 
 
@@ -70,15 +85,19 @@ def suite_stack(
     stack_info: dict[str, Any],
     *,
     agent_env: Mapping[str, str] | None = None,
+    database_url: str | None = None,
 ) -> Iterator[Stack]:
     """A suite's one stack, its process logs in a new run folder under `log_root`; what
-    `write_latency_summary` prints of its start-up goes into `stack_info`."""
+    `write_latency_summary` prints of its start-up goes into `stack_info`. `database_url`: a
+    database of the suite's own instead of the stack's throwaway one (nothing is seeded)."""
     # Speech renders in a few milliseconds, but espeak-ng missing must fail before anything starts.
     for line in TRAINEE_LINES:
         render_speech(line)
     log_dir = new_run_dir(log_root, keep_runs)
     started = time.monotonic()
-    with Stack(log_dir=log_dir, stub_script=STUB_SCRIPT, agent_env=agent_env) as running:
+    with Stack(
+        log_dir=log_dir, stub_script=STUB_SCRIPT, agent_env=agent_env, database_url=database_url
+    ) as running:
         stack_info.update(
             log_dir=log_dir, startup_s=time.monotonic() - started, timings=dict(running.timings)
         )

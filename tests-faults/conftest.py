@@ -30,6 +30,11 @@ _STACK: dict[str, Any] = {}
 
 def pytest_configure(config: pytest.Config) -> None:
     netns.reexec_in_namespace(config.invocation_params.args)
+    config.addinivalue_line("markers", "last: runs after every other test of the suite")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)
 
 
 @pytest.fixture(scope="session")

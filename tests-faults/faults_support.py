@@ -62,10 +62,12 @@ def assert_stored_as_heard(
 
 
 def stored_rows(stack: Stack, session_id: str, attempt: int) -> int:
-    """Rows in Postgres for the attempt: the API shows each stored turn once, so does the table."""
+    """Rows of the attempt in the application's transcript_turns: the API shows each stored turn
+    once, so does the table its readers read."""
     with psycopg.connect(stack.database_url) as conn:
         row = conn.execute(
-            "SELECT count(*) FROM transcript_turns WHERE session_id = %s AND attempt = %s",
+            "SELECT count(*) FROM public.transcript_turns"
+            " WHERE session_id = %s AND attempt_number = %s",
             (session_id, attempt),
         ).fetchone()
     assert row is not None

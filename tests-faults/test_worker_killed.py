@@ -71,7 +71,7 @@ async def _kill_mid_call(stack: Stack, call: Call, *, said: int) -> tuple[float,
 def _cut_short_reason(stack: Stack, call: Call) -> str | None:
     with psycopg.connect(stack.database_url) as conn:
         row = conn.execute(
-            "SELECT reason FROM attempt_cut_short WHERE session_id = %s AND attempt = %s",
+            "SELECT cut_short FROM voice.attempts WHERE session_id = %s AND attempt = %s",
             (call.session_id, call.attempt),
         ).fetchone()
     return None if row is None else str(row[0])

@@ -106,6 +106,27 @@ def test_postgres_healthcheck_uses_pg_isready() -> None:
     assert "pg_isready" in " ".join(SERVICES["postgres"]["healthcheck"]["test"])
 
 
+@pytest.mark.parametrize("services", [SERVICES, CLUSTER], ids=["compose", "cluster"])
+def test_postgres_gets_the_stand_in_for_the_applications_tables(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    """The token service refuses a database without the application's tables: the bundled
+    Postgres creates the stand-in with its volume; DATABASE_URL from the environment points the
+    services at the application's database instead."""
+    mounts = [v.split(":") for v in services["postgres"]["volumes"] if v.startswith("./")]
+    assert [(Path(source), target) for source, target, _ in mounts] == [
+        (
+            Path("./token-service/src/token_service/app_tables/standin.sql"),
+            "/docker-entrypoint-initdb.d/10-app-tables-standin.sql",
+        )
+    ]
+    assert (ROOT / mounts[0][0]).is_file()
+    for name, service in services.items():
+        if name.startswith("token-service"):
+            url = service["environment"]["DATABASE_URL"]
+            assert url.startswith("${DATABASE_URL:-postgresql://"), name
+
+
 def test_dependents_wait_for_healthy_services() -> None:
     assert SERVICES["token-service"]["depends_on"]["postgres"]["condition"] == "service_healthy"
     agent_deps = SERVICES["agent-service"]["depends_on"]

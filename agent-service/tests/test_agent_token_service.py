@@ -132,6 +132,26 @@ async def test_an_assignment_uses_its_scenario_prompt_verbatim_and_counts_attemp
     assert view.attempt == second.attempt
 
 
+async def test_a_retried_creation_with_the_same_job_gets_the_same_attempt(
+    token_service: TokenService, client: InternalApiClient
+) -> None:
+    """The job id is the creation's idempotency key: a retry whose answer was lost (the first
+    request committed, its answer never arrived) counts once; another job counts again."""
+    demo_user = user(token_service, 0)
+    metadata = AgentDispatchMetadata(
+        user_id=uuid.UUID(demo_user["userId"]),
+        assignment_id=uuid.UUID(demo_user["assignmentId"]),
+    )
+    job = f"AJ_{uuid.uuid4().hex[:12]}"
+    _, first = await prepare_call(client, metadata, FAST_OPTIONS, job_id=job)
+    _, again = await prepare_call(client, metadata, FAST_OPTIONS, job_id=job)
+    assert again == first
+    _, other_job = await prepare_call(client, metadata, FAST_OPTIONS, job_id=job + "-next")
+    assert (other_job.session_id, other_job.attempt) == (first.session_id, first.attempt + 1)
+    view = await session_view(token_service, metadata.user_id, first.session_id)
+    assert view.attempt == other_job.attempt
+
+
 async def test_free_practice_uses_the_default_caller(
     token_service: TokenService, client: InternalApiClient
 ) -> None:

@@ -178,6 +178,7 @@ export interface AssignmentSessionRequest {
   assignmentId: string;
   scenarioId?: string;
   roomName?: string;
+  idempotencyKey?: string;
 }
 
 /** A new session of scenarioId or of the default caller; no assignment (assignmentId null). */
@@ -187,6 +188,7 @@ export interface FreePracticeSessionRequest {
   assignmentId?: null;
   scenarioId?: string;
   roomName?: string;
+  idempotencyKey?: string;
 }
 
 /** A repeated call for the same assignment returns the same session with `attempt` + 1. */

@@ -1,5 +1,6 @@
-"""Fixtures: one real Postgres cluster per run, a migrated database per test module (copied from a
-migrated template), the app under Litestar's AsyncTestClient, and the OpenAI stub."""
+"""Fixtures: one real Postgres cluster per run, a database per test module holding the stand-in
+of the application's tables and the migrated voice schema (copied from a template), the app under
+Litestar's AsyncTestClient, and the OpenAI stub."""
 
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -8,11 +9,20 @@ import httpx
 import psycopg
 import pytest
 from litestar.testing import AsyncTestClient
-from token_test_helpers import Client, Rows, concurrent_client, make_settings, stub_in_thread
+from token_test_helpers import (
+    SERVER_TIME_ZONE,
+    VOICE_SCHEMA,
+    Client,
+    Rows,
+    concurrent_client,
+    make_settings,
+    stub_in_thread,
+)
 
 from devstack.postgres import PostgresServer, postgres_server
 from openai_stub.testing import StubHandle
 from token_service.app import create_app
+from token_service.app_tables.standin import create_standin
 from token_service.migrations import migrate
 from token_service.settings import Settings
 
@@ -22,8 +32,13 @@ TEMPLATE_DB = "token_service_template"
 @pytest.fixture(scope="session")
 def pg() -> Iterator[PostgresServer]:
     with postgres_server() as server:
+        with psycopg.connect(server.dsn("postgres"), autocommit=True) as conn:
+            conn.execute(f"ALTER SYSTEM SET timezone TO '{SERVER_TIME_ZONE}'".encode())
+            conn.execute("SELECT pg_reload_conf()")
         template_url = server.create_database(TEMPLATE_DB)
-        migrate(template_url)
+        with psycopg.connect(template_url) as conn:
+            create_standin(conn)
+        migrate(template_url, VOICE_SCHEMA)
         yield server
 
 
@@ -72,7 +87,7 @@ async def client(settings: Settings) -> AsyncIterator[Client]:
 
 @pytest.fixture
 async def rows(database_url: str) -> AsyncIterator[Rows]:
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+    async with await Rows.connect(database_url) as conn:
         yield Rows(conn)
 
 

@@ -22,8 +22,8 @@ async def test_lists_only_the_callers_assignments_newest_first(client: Client, r
     assert response.status_code == 200, response.text
     listed = msgspec.json.decode(response.content, type=AssignmentList).assignments
     assert [(a.id, a.scenario_title, a.status, a.attempts) for a in listed] == [
-        (newer, "Newer", "assigned", 0),
-        (older, "Older", "assigned", 0),
+        (newer, "Newer", "pending", 0),
+        (older, "Older", "pending", 0),
     ]
     assert set(response.json()["assignments"][0]) == {
         "id",

@@ -226,7 +226,9 @@ async def test_concurrent_requests_return_the_same_stored_evaluation(
     assert {r.status_code for r in responses} == {200}
     assert len({r.content for r in responses}) == 1
     assert (
-        await rows.value("SELECT count(*) FROM evaluations WHERE session_id = %s", call.session_id)
+        await rows.value(
+            "SELECT count(*) FROM attempt_evaluations WHERE session_id = %s", call.session_id
+        )
         == 1
     )
 
@@ -261,7 +263,9 @@ async def test_model_failure_is_502_and_nothing_is_stored(
     await call.transcript(TURNS, final=True)
     assert_error(await call.evaluate(), 502, "evaluation_unavailable")
     assert (
-        await rows.value("SELECT count(*) FROM evaluations WHERE session_id = %s", call.session_id)
+        await rows.value(
+            "SELECT count(*) FROM attempt_evaluations WHERE session_id = %s", call.session_id
+        )
         == 0
     )
     # 5xx is retried twice; other failures are not
@@ -297,15 +301,26 @@ async def test_an_attempt_whose_worker_died_is_evaluated_once_abandoned(
     await call.transcript(TURNS, final=False)
     assert_error(await call.evaluate(), 409, "transcript_pending")
 
+    # the attempt started, and its last turns arrived, more than ABANDONED_AFTER_S ago
     await rows.conn.execute(
-        "UPDATE transcript_turns SET created_at = now() - interval '181 seconds' "
-        "WHERE session_id = %s",
+        "UPDATE stored_turns SET stored_at = now() - interval '181 seconds' WHERE session_id = %s",
         (call.session_id,),
     )
     await rows.conn.execute(
-        "UPDATE sessions SET updated_at = now() - interval '181 seconds' WHERE id = %s",
+        "UPDATE attempts SET started_at = now() - interval '181 seconds' WHERE session_id = %s",
         (call.session_id,),
     )
     response = await call.evaluate()
     assert response.status_code == 200, response.text
     assert msgspec.json.decode(response.content, type=Evaluation).attempt == 1
+    # this service's evaluation is its own: the application's table and statuses are left alone
+    assert (
+        await rows.value(
+            "SELECT count(*) FROM public.evaluations WHERE session_id = %s", call.session_id
+        )
+        == 0
+    )
+    assert (
+        await rows.value("SELECT status FROM public.sessions WHERE id = %s", call.session_id)
+        == "active"
+    )

@@ -1,11 +1,12 @@
-"""POST /api/internal/sessions: the agent creates sessions; an assignment's attempts count up."""
+"""POST /api/internal/sessions: the agent creates sessions in the application's tables as the
+application's own code does; an assignment's attempts count up; a key names an attempt."""
 
 import asyncio
 from uuid import UUID, uuid4
 
 import httpx
 import pytest
-from token_test_helpers import AnyClient, Client, Rows, assert_error, internal
+from token_test_helpers import SERVER_TIME_ZONE, AnyClient, Client, Rows, assert_error, internal
 
 URL = "/api/internal/sessions"
 
@@ -24,14 +25,25 @@ async def create(
 
 async def sessions_of(rows: Rows, assignment_id: UUID) -> int:
     count: int = await rows.value(
-        "SELECT count(*) FROM sessions WHERE assignment_id = %s", assignment_id
+        "SELECT count(*) FROM public.sessions WHERE assignment_id = %s", assignment_id
     )
     return count
 
 
+async def session_row(rows: Rows, session_id: UUID) -> tuple[object, ...]:
+    cur = await rows.conn.execute(
+        "SELECT id, assignment_id, user_id, scenario_id, model_type, status, current_attempt,"
+        " ended_at FROM public.sessions WHERE id = %s",
+        (session_id,),
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return tuple(row)
+
+
 async def test_assignment_session_counts_attempts(client: Client, rows: Rows) -> None:
     user_id = await rows.user()
-    scenario_id = await rows.scenario()
+    scenario_id = await rows.scenario(mode="chat")
     assignment_id = await rows.assignment(user_id, scenario_id)
     body = {"type": "assignment", "userId": str(user_id), "assignmentId": str(assignment_id)}
 
@@ -39,27 +51,79 @@ async def test_assignment_session_counts_attempts(client: Client, rows: Rows) ->
     second, attempt2 = await create(client, body)
     assert first == second
     assert (attempt1, attempt2) == (1, 2)
-    assert await rows.value("SELECT status FROM assignments WHERE id = %s", assignment_id) == (
-        "in_progress"
+    # as the application's code writes it: the scenario's mode is the model type
+    assert await session_row(rows, first) == (
+        str(first),
+        str(assignment_id),
+        str(user_id),
+        str(scenario_id),
+        "chat",
+        "active",
+        2,
+        None,
     )
-    assert await rows.value("SELECT scenario_id FROM sessions WHERE id = %s", first) == scenario_id
+    assert await rows.value(
+        "SELECT status FROM public.assignments WHERE id = %s", assignment_id
+    ) == ("in_progress")
+    assert await sessions_of(rows, assignment_id) == 1
 
 
-async def test_new_attempt_reopens_a_completed_session(client: Client, rows: Rows) -> None:
+async def test_timestamps_are_utc_whatever_the_servers_zone(client: Client, rows: Rows) -> None:
+    assert await rows.value("SHOW timezone") == SERVER_TIME_ZONE  # so this test can fail
     user_id = await rows.user()
     assignment_id = await rows.assignment(user_id)
     body = {"type": "assignment", "userId": str(user_id), "assignmentId": str(assignment_id)}
     session_id, _ = await create(client, body)
-    response = await client.post(
-        f"{URL}/{session_id}/transcript", json={"turns": [], "final": True}, headers=internal()
+    # both timestamp(3) columns hold UTC time of the last minute
+    assert await rows.value(
+        "SELECT abs(extract(epoch FROM started_at - (now() AT TIME ZONE 'UTC'))) < 60"
+        " FROM public.sessions WHERE id = %s",
+        session_id,
     )
-    assert response.status_code == 200, response.text
-    assert await rows.value("SELECT status FROM sessions WHERE id = %s", session_id) == "completed"
+    assert await rows.value(
+        "SELECT abs(extract(epoch FROM started_at - (now() AT TIME ZONE 'UTC'))) < 60"
+        " FROM public.assignments WHERE id = %s",
+        assignment_id,
+    )
 
-    _, attempt = await create(client, body)
-    assert attempt == 2
-    assert await rows.value("SELECT status FROM sessions WHERE id = %s", session_id) == "active"
-    assert await rows.value("SELECT ended_at FROM sessions WHERE id = %s", session_id) is None
+
+async def test_a_new_attempt_reopens_a_session_the_application_completed(
+    client: Client, rows: Rows
+) -> None:
+    """After the application's evaluate completed the session and the assignment, a retry counts
+    the attempt up and makes the session active again, as the application's code does."""
+    user_id = await rows.user()
+    assignment_id = await rows.assignment(user_id)
+    body = {"type": "assignment", "userId": str(user_id), "assignmentId": str(assignment_id)}
+    session_id, _ = await create(client, body)
+    await rows.conn.execute(
+        "UPDATE public.sessions SET status = 'completed', ended_at = now() AT TIME ZONE 'UTC'"
+        " WHERE id = %s",
+        (session_id,),
+    )
+    await rows.conn.execute(
+        "UPDATE public.assignments SET status = 'completed',"
+        " completed_at = now() AT TIME ZONE 'UTC' WHERE id = %s",
+        (assignment_id,),
+    )
+
+    assert await create(client, body) == (session_id, 2)
+    assert await rows.value("SELECT status FROM public.sessions WHERE id = %s", session_id) == (
+        "active"
+    )
+    assert await rows.value(
+        "SELECT status FROM public.assignments WHERE id = %s", assignment_id
+    ) == ("completed")
+
+
+async def test_a_completed_assignment_without_a_session_is_refused(
+    client: Client, rows: Rows
+) -> None:
+    user_id = await rows.user()
+    assignment_id = await rows.assignment(user_id, status="completed")
+    body = {"type": "assignment", "userId": str(user_id), "assignmentId": str(assignment_id)}
+    assert_error(await client.post(URL, json=body, headers=internal()), 409, "conflict")
+    assert await sessions_of(rows, assignment_id) == 0
 
 
 async def test_concurrent_creates_get_distinct_attempts(
@@ -79,21 +143,76 @@ async def test_concurrent_creates_get_distinct_attempts(
     assert {session_id for session_id, _ in results} == {results[0][0]}
     assert sorted(attempt for _, attempt in results) == list(range(1, 21))
     assert await sessions_of(rows, assignment_id) == 1
+    assert (
+        await rows.value(
+            "SELECT current_attempt FROM public.sessions WHERE assignment_id = %s", assignment_id
+        )
+        == 20
+    )
 
 
 async def test_free_practice_is_a_new_session_each_time(client: Client, rows: Rows) -> None:
     user_id = await rows.user()
-    scenario_id = await rows.scenario()
+    scenario_id = await rows.scenario(mode="chat")
     first = await create(client, {"type": "free_practice", "userId": str(user_id)})
     second = await create(
         client, {"type": "free_practice", "userId": str(user_id), "scenarioId": str(scenario_id)}
     )
     assert first[0] != second[0]
     assert first[1] == second[1] == 1
-    assert (
-        await rows.value("SELECT scenario_id FROM sessions WHERE id = %s", second[0]) == scenario_id
+    # a voice session of free practice is `phone`, whatever the scenario's mode
+    assert await session_row(rows, first[0]) == (
+        str(first[0]),
+        None,
+        str(user_id),
+        None,
+        "phone",
+        "active",
+        1,
+        None,
     )
-    assert await rows.value("SELECT type FROM sessions WHERE id = %s", first[0]) == "free_practice"
+    assert await session_row(rows, second[0]) == (
+        str(second[0]),
+        None,
+        str(user_id),
+        str(scenario_id),
+        "phone",
+        "active",
+        1,
+        None,
+    )
+
+
+async def test_the_same_idempotency_key_gets_the_same_session_and_attempt(
+    concurrent: httpx.AsyncClient, rows: Rows
+) -> None:
+    """The agent's retry of a creation whose answer was lost, alone or racing the first."""
+    user_id = await rows.user()
+    assignment_id = await rows.assignment(user_id)
+    body = {
+        "type": "assignment",
+        "userId": str(user_id),
+        "assignmentId": str(assignment_id),
+        "idempotencyKey": "AJ_job-one",
+    }
+    first = await create(concurrent, body)
+    assert await create(concurrent, body) == first
+    racing = {**body, "idempotencyKey": "AJ_job-two"}
+    both = await asyncio.gather(create(concurrent, racing), create(concurrent, racing))
+    assert both[0] == both[1] == (first[0], 2)
+    assert (
+        await rows.value("SELECT current_attempt FROM public.sessions WHERE id = %s", first[0]) == 2
+    )
+    free = {"type": "free_practice", "userId": str(user_id), "idempotencyKey": "AJ_job-three"}
+    assert await create(concurrent, free) == await create(concurrent, free)
+
+
+async def test_a_key_used_for_another_request_is_409(client: Client, rows: Rows) -> None:
+    user_id = await rows.user()
+    body = {"type": "free_practice", "userId": str(user_id), "idempotencyKey": "AJ_shared"}
+    await create(client, body)
+    other = {**body, "userId": str(await rows.user())}
+    assert_error(await client.post(URL, json=other, headers=internal()), 409, "conflict")
 
 
 @pytest.mark.parametrize("key", [None, "", "wrong-key", "test-internal-key-but-longer"])
@@ -121,6 +240,11 @@ async def test_401_comes_before_reading_the_body(client: Client) -> None:
         {"type": "group_call", "userId": "00000000-0000-4000-8000-000000000001"},
         {"type": "free_practice", "userId": "nope"},
         {"type": "free_practice"},
+        {
+            "type": "free_practice",
+            "userId": "00000000-0000-4000-8000-000000000001",
+            "idempotencyKey": "",
+        },
     ],
 )
 async def test_invalid_body_is_400(client: Client, body: dict[str, str]) -> None:

@@ -48,7 +48,11 @@ async def test_a_new_user_is_known_at_once(pool: Pool, rows: Rows) -> None:
     users = KnownUsers(pool)
     user_id = uuid4()
     assert await _refused(users, user_id) is ApiErrorCode.UNAUTHORIZED
-    await rows.conn.execute("INSERT INTO users (id, name) VALUES (%s, 'late')", (user_id,))
+    await rows.conn.execute(
+        "INSERT INTO public.users (id, external_id, updated_at)"
+        " VALUES (%s, 'late', now() AT TIME ZONE 'UTC')",
+        (user_id,),
+    )
     await users.require(user_id)
 
 

@@ -12,8 +12,9 @@ from google.protobuf.json_format import MessageToJson
 from livekit import api
 from livekit.protocol.models import ParticipantInfo, Room
 from livekit.protocol.webhook import WebhookEvent
-from token_test_helpers import Client, Rows, as_user, assert_error, internal
+from token_test_helpers import VOICE_SCHEMA, Client, Rows, as_user, assert_error, internal
 
+from token_service.db import connect
 from token_service.rooms import repository
 from training_contracts import ATTR_ERROR, LIVEKIT_WEBHOOK_PATH
 
@@ -70,7 +71,10 @@ async def room_row(rows: Rows, room: str) -> dict[str, Any]:
     row = await cur.fetchone()
     assert row is not None
     keys = ("session", "attempt", "trainee", "agent", "waiting", "due", "finished")
-    return dict(zip(keys, row, strict=True))
+    found = dict(zip(keys, row, strict=True))
+    if found["session"] is not None:
+        found["session"] = UUID(found["session"])
+    return found
 
 
 def room_name() -> str:
@@ -137,9 +141,7 @@ async def test_a_room_finishing_closes_its_open_attempt_cut_short(
     assert session["status"] == "completed"
     assert session["cutShort"] is True
     assert (await room_row(rows, room))["finished"]
-    reason = await rows.value(
-        "SELECT reason FROM attempt_cut_short WHERE session_id = %s", session_id
-    )
+    reason = await rows.value("SELECT cut_short FROM attempts WHERE session_id = %s", session_id)
     assert reason == "room_finished"
 
 
@@ -168,7 +170,7 @@ async def test_a_final_transcript_after_a_cut_short_close_replaces_a_stale_evalu
     assert "cutShort" not in fresh.json()
     assert fresh.json()["createdAt"] != stale.json()["createdAt"]
     evaluations = await rows.value(
-        "SELECT count(*) FROM evaluations WHERE session_id = %s", session_id
+        "SELECT count(*) FROM attempt_evaluations WHERE session_id = %s", session_id
     )
     assert evaluations == 1
 
@@ -188,11 +190,17 @@ async def test_an_evaluation_of_fewer_turns_than_stored_is_not_saved(
     feedback = Feedback(overall_score=50, summary="s", strengths=[], improvements=[])
     await evaluations.save(rows.conn, session_id, 1, turns=0, feedback=feedback, model="m")
     assert (
-        await rows.value("SELECT count(*) FROM evaluations WHERE session_id = %s", session_id) == 0
+        await rows.value(
+            "SELECT count(*) FROM attempt_evaluations WHERE session_id = %s", session_id
+        )
+        == 0
     )
     await evaluations.save(rows.conn, session_id, 1, turns=1, feedback=feedback, model="m")
     assert (
-        await rows.value("SELECT count(*) FROM evaluations WHERE session_id = %s", session_id) == 1
+        await rows.value(
+            "SELECT count(*) FROM attempt_evaluations WHERE session_id = %s", session_id
+        )
+        == 1
     )
 
 
@@ -201,8 +209,8 @@ async def test_due_rooms_are_claimed_by_one_sweeper_each_then_given_up(
 ) -> None:
     rooms = {room_name() for _ in range(6)}
     async with (
-        await psycopg.AsyncConnection.connect(fresh_database_url, autocommit=True) as a,
-        await psycopg.AsyncConnection.connect(fresh_database_url, autocommit=True) as b,
+        await connect(fresh_database_url, VOICE_SCHEMA) as a,
+        await connect(fresh_database_url, VOICE_SCHEMA) as b,
     ):
         for room in rooms:
             await repository.trainee_joined(a, room, "PA_t", 0.0)
@@ -228,7 +236,7 @@ async def test_due_rooms_are_claimed_by_one_sweeper_each_then_given_up(
 
 async def test_the_next_try_backs_off_doubling_up_to_the_maximum(fresh_database_url: str) -> None:
     room = room_name()
-    async with await psycopg.AsyncConnection.connect(fresh_database_url, autocommit=True) as conn:
+    async with await connect(fresh_database_url, VOICE_SCHEMA) as conn:
         await repository.trainee_joined(conn, room, "PA_t", 0.0)
         waits = []
         for _ in range(3):

@@ -1,10 +1,14 @@
-"""POST /api/internal/sessions/{id}/transcript: idempotent batches, attempts, final, limits."""
+"""POST /api/internal/sessions/{id}/transcript: batches into the application's transcript_turns,
+each turn once; attempts, final, limits."""
 
+import asyncio
+import random
 from typing import Any
 from uuid import UUID, uuid4
 
+import httpx
 import pytest
-from token_test_helpers import Client, Rows, assert_error, internal
+from token_test_helpers import AnyClient, Client, Rows, as_user, assert_error, internal
 
 from training_contracts import MAX_TURN_CONTENT_CHARS, MAX_TURNS_PER_BATCH
 
@@ -33,7 +37,7 @@ async def new_session(client: Client, rows: Rows) -> tuple[UUID, dict[str, str]]
     return UUID(response.json()["sessionId"]), body
 
 
-async def post(client: Client, session_id: UUID, body: Any, key: str | None = None) -> Any:
+async def post(client: AnyClient, session_id: UUID, body: Any, key: str | None = None) -> Any:
     return await client.post(
         f"/api/internal/sessions/{session_id}/transcript",
         json=body,
@@ -42,9 +46,10 @@ async def post(client: Client, session_id: UUID, body: Any, key: str | None = No
 
 
 async def stored_turns(rows: Rows, session_id: UUID) -> list[tuple[int, int, str, str]]:
+    """Every row of the session in the application's table, as its readers order them."""
     cur = await rows.conn.execute(
-        "SELECT attempt, turn_order, role, content FROM transcript_turns WHERE session_id = %s"
-        " ORDER BY attempt, turn_order",
+        "SELECT attempt_number, turn_order, role, content FROM public.transcript_turns"
+        " WHERE session_id = %s ORDER BY attempt_number, turn_order",
         (session_id,),
     )
     return [(a, o, r, c) for a, o, r, c in await cur.fetchall()]
@@ -62,10 +67,64 @@ async def test_stores_a_batch(client: Client, rows: Rows) -> None:
         (1, 2, "assistant", "turn 2"),
         (1, 3, "user", "turn 3"),
     ]
+    # the application's table has no column for it: the ledger keeps it
     assert await rows.value(
-        "SELECT interrupted FROM transcript_turns WHERE session_id = %s AND turn_order = 3",
+        "SELECT interrupted FROM stored_turns WHERE session_id = %s AND turn_order = 3",
         session_id,
     )
+
+
+async def test_rows_are_written_as_the_application_writes_them(client: Client, rows: Rows) -> None:
+    """Text UUID ids the writer generates, UTC timestamps, the attempt number, and the ledger
+    pointing at each row."""
+    await rows.conn.execute("SET TIME ZONE 'America/Los_Angeles'")  # not the service's zone
+    session_id, _ = await new_session(client, rows)
+    await post(client, session_id, {"turns": turns(1, 2)})
+    cur = await rows.conn.execute(
+        """
+        SELECT t.id, l.turn_id, t.attempt_number,
+               abs(extract(epoch FROM t.created_at - (now() AT TIME ZONE 'UTC')))
+        FROM public.transcript_turns AS t
+        JOIN stored_turns AS l ON l.session_id = t.session_id AND l.attempt = t.attempt_number
+                              AND l.turn_order = t.turn_order
+        WHERE t.session_id = %s ORDER BY t.turn_order
+        """,
+        (session_id,),
+    )
+    found = await cur.fetchall()
+    assert len(found) == 2
+    for turn_id, ledger_id, attempt, seconds_off in found:
+        assert str(UUID(turn_id)) == turn_id == ledger_id
+        assert attempt == 1
+        assert seconds_off < 60, "created_at is UTC"
+
+
+async def test_same_batches_sent_concurrently_and_out_of_order_store_each_turn_once(
+    concurrent: httpx.AsyncClient, rows: Rows
+) -> None:
+    """Redelivered, replayed and racing batches: overlapping batches, each sent three times, all
+    at once in a shuffled order; every turn is one row of the application's table."""
+    user_id = await rows.user()
+    created = await concurrent.post(
+        "/api/internal/sessions",
+        json={"type": "free_practice", "userId": str(user_id)},
+        headers=internal(),
+    )
+    session_id = UUID(created.json()["sessionId"])
+    batches = [{"turns": turns(*range(start, start + 12))} for start in range(1, 40, 6)]
+    sends = batches * 3
+    random.Random(19).shuffle(sends)
+    acks = await asyncio.gather(*(post(concurrent, session_id, body) for body in sends))
+    assert all(ack.status_code == 200 for ack in acks), [a.text for a in acks]
+    expected = sorted({turn["turnOrder"] for body in batches for turn in body["turns"]})
+    assert sum(ack.json()["stored"] for ack in acks) == len(expected)
+    stored = await stored_turns(rows, session_id)
+    assert [order for _, order, _, _ in stored] == expected
+    assert await rows.value(
+        "SELECT count(*) FROM stored_turns WHERE session_id = %s", session_id
+    ) == len(expected)
+    view = await concurrent.get(f"/api/sessions/{session_id}", headers=as_user(user_id))
+    assert [t["turnOrder"] for t in view.json()["turns"]] == expected
 
 
 async def test_same_batch_twice_is_stored_once(client: Client, rows: Rows) -> None:
@@ -119,14 +178,35 @@ async def test_attempt_beyond_the_current_one_is_409(client: Client, rows: Rows)
     assert await stored_turns(rows, session_id) == []
 
 
-async def test_final_marks_the_session_completed(client: Client, rows: Rows) -> None:
-    session_id, _ = await new_session(client, rows)
+async def view_status(client: Client, session_id: UUID, start_body: dict[str, str]) -> str:
+    response = await client.get(
+        f"/api/sessions/{session_id}", headers=as_user(start_body["userId"])
+    )
+    assert response.status_code == 200, response.text
+    status: str = response.json()["status"]
+    return status
+
+
+async def test_final_ends_the_attempt_and_leaves_the_session_to_the_application(
+    client: Client, rows: Rows
+) -> None:
+    session_id, start_body = await new_session(client, rows)
     await post(client, session_id, {"turns": turns(1, 2)})
-    assert await rows.value("SELECT status FROM sessions WHERE id = %s", session_id) == "active"
+    assert await view_status(client, session_id, start_body) == "active"
     response = await post(client, session_id, {"turns": turns(3), "final": True})
     assert response.json() == {"received": 1, "stored": 1}
-    assert await rows.value("SELECT status FROM sessions WHERE id = %s", session_id) == "completed"
-    assert await rows.value("SELECT ended_at IS NOT NULL FROM sessions WHERE id = %s", session_id)
+    assert await view_status(client, session_id, start_body) == "completed"
+    assert await rows.value(
+        "SELECT final_at IS NOT NULL FROM attempts WHERE session_id = %s AND attempt = 1",
+        session_id,
+    )
+    # status and ended_at are the application's evaluate's to set
+    assert await rows.value("SELECT status FROM public.sessions WHERE id = %s", session_id) == (
+        "active"
+    )
+    assert (
+        await rows.value("SELECT ended_at FROM public.sessions WHERE id = %s", session_id) is None
+    )
 
 
 async def test_final_of_an_old_attempt_leaves_the_current_one_active(
@@ -136,7 +216,7 @@ async def test_final_of_an_old_attempt_leaves_the_current_one_active(
     await client.post("/api/internal/sessions", json=start_body, headers=internal())
     response = await post(client, session_id, {"turns": turns(1, attempt=1), "final": True})
     assert response.json()["stored"] == 1
-    assert await rows.value("SELECT status FROM sessions WHERE id = %s", session_id) == "active"
+    assert await view_status(client, session_id, start_body) == "active"
 
 
 async def test_unknown_session_is_404(client: Client) -> None:

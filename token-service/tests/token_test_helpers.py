@@ -10,13 +10,18 @@ from uuid import UUID, uuid4
 import httpx
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, postgres
+from psycopg.adapt import Dumper
 
 from openai_stub.testing import StubHandle, start_stub
 from token_service.settings import Settings
 from training_contracts import INTERNAL_KEY_HEADER, USER_ID_HEADER
 
 INTERNAL_KEY = "test-internal-key"
+VOICE_SCHEMA = "voice"
+SERVER_TIME_ZONE = "Pacific/Kiritimati"
+"""UTC+14: the Postgres server's TimeZone in these tests (conftest.py), so that a timestamp
+written in the server's zone instead of UTC is off by half a day."""
 Client = AsyncTestClient[Litestar]
 AnyClient = Client | httpx.AsyncClient
 
@@ -62,39 +67,100 @@ def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
     return error
 
 
+class UUIDAsText(Dumper):
+    oid = postgres.types["text"].oid
+
+    def dump(self, obj: Any) -> bytes:
+        return str(obj).encode()
+
+
 class Rows:
-    """Inserts the rows the Next.js application owns (users, scenarios, assignments) for tests."""
+    """Inserts the rows the Next.js application owns (users, scenarios, assignments) as it writes
+    them, for tests; `value` runs a query with the voice schema, then `public`, on the search
+    path (no voice table shares a name with one of the application's)."""
 
     def __init__(self, conn: AsyncConnection[Any]) -> None:
         self.conn = conn
+        self._owner: tuple[str, str] | None = None
 
-    async def user(self) -> UUID:
+    @staticmethod
+    async def connect(database_url: str) -> AsyncConnection[Any]:
+        """A connection whose UUID parameters are sent as text, the type of the application's
+        ids (the service itself passes `str(id)`)."""
+        conn = await AsyncConnection.connect(database_url, autocommit=True)
+        conn.adapters.register_dumper(UUID, UUIDAsText)
+        await conn.execute(f"SET search_path TO {VOICE_SCHEMA}, public")
+        return conn
+
+    async def _account_and_supervisor(self) -> tuple[str, str]:
+        if self._owner is None:
+            account, supervisor = str(uuid4()), str(uuid4())
+            await self.conn.execute(
+                "INSERT INTO public.accounts (id, name, updated_at)"
+                " VALUES (%s, 'Test account', now() AT TIME ZONE 'UTC')",
+                (account,),
+            )
+            await self.conn.execute(
+                "INSERT INTO public.users (id, external_id, role, updated_at)"
+                " VALUES (%s, %s, 'supervisor', now() AT TIME ZONE 'UTC')",
+                (supervisor, f"supervisor-{supervisor}"),
+            )
+            self._owner = account, supervisor
+        return self._owner
+
+    async def user(self, role: str = "learner") -> UUID:
         user_id = uuid4()
         await self.conn.execute(
-            "INSERT INTO users (id, name) VALUES (%s, %s)", (user_id, f"user {user_id.hex[:6]}")
+            "INSERT INTO public.users (id, external_id, display_name, role, updated_at)"
+            " VALUES (%s, %s, %s, %s, now() AT TIME ZONE 'UTC')",
+            (str(user_id), f"ext-{user_id}", f"user {user_id.hex[:6]}", role),
         )
         return user_id
 
     async def scenario(
-        self, title: str = "Test scenario", prompt: str = "You are a caller who feels alone."
+        self,
+        title: str = "Test scenario",
+        prompt: str = "You are a caller who feels alone.",
+        mode: str = "phone",
     ) -> UUID:
+        account, supervisor = await self._account_and_supervisor()
         scenario_id = uuid4()
         await self.conn.execute(
-            "INSERT INTO scenarios (id, title, caller_prompt) VALUES (%s, %s, %s)",
-            (scenario_id, title, prompt),
+            "INSERT INTO public.scenarios"
+            " (id, title, prompt, account_id, created_by, mode, updated_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, now() AT TIME ZONE 'UTC')",
+            (str(scenario_id), title, prompt, account, supervisor, mode),
         )
         return scenario_id
 
-    async def assignment(self, user_id: UUID, scenario_id: UUID | None = None) -> UUID:
+    async def assignment(
+        self,
+        user_id: UUID,
+        scenario_id: UUID | None = None,
+        *,
+        require_recording: bool = False,
+        status: str = "pending",
+    ) -> UUID:
         scenario_id = scenario_id or await self.scenario()
+        account, supervisor = await self._account_and_supervisor()
         assignment_id = uuid4()
         await self.conn.execute(
-            "INSERT INTO assignments (id, user_id, scenario_id) VALUES (%s, %s, %s)",
-            (assignment_id, user_id, scenario_id),
+            "INSERT INTO public.assignments (id, account_id, scenario_id, counselor_id,"
+            " assigned_by, status, require_recording) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (
+                str(assignment_id),
+                account,
+                str(scenario_id),
+                str(user_id),
+                supervisor,
+                status,
+                require_recording,
+            ),
         )
         return assignment_id
 
     async def value(self, sql: str, *params: object) -> Any:
+        """The first column of the first row (None without one)."""
         cur = await self.conn.execute(sql.encode(), params)
         row = await cur.fetchone()
         return None if row is None else row[0]

@@ -131,7 +131,11 @@ class TrainingCall:
         started = time.perf_counter()
         try:
             prepared = await prepare_call(
-                self.client, metadata, self.options, room_name=self.ctx.job.room.name
+                self.client,
+                metadata,
+                self.options,
+                room_name=self.ctx.job.room.name,
+                job_id=self.ctx.job.id,
             )
         except CallSetupError:
             raise

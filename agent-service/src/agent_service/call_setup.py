@@ -42,12 +42,15 @@ async def prepare_call(
     options: CallOptions,
     *,
     room_name: str | None = None,
+    job_id: str | None = None,
 ) -> PreparedCall:
     """The scenario's prompt and the new session, or CallSetupError.
 
     The scenario is fetched first so that a dispatch naming an unknown scenario creates no
     session (and, for an assignment, spends no attempt). The room's name goes with the session,
-    so the token service can close the attempt when LiveKit says its caller was lost.
+    so the token service can close the attempt when LiveKit says its caller was lost. The job's
+    id is the creation's idempotency key: a retry whose first answer was lost (a timeout after
+    the token service committed) gets the same session and attempt, not a second attempt.
     """
     scenario_prompt: str | None = None
     if metadata.scenario_id is not None:
@@ -63,7 +66,7 @@ async def prepare_call(
 
     try:
         created = await client.create_session(
-            session_request(metadata, room_name), options.session_create_policy
+            session_request(metadata, room_name, job_id), options.session_create_policy
         )
     except NotFound as exc:
         if exc.code in _NOBODY_OF_THAT_ID:
@@ -77,7 +80,7 @@ async def prepare_call(
 
 
 def session_request(
-    metadata: AgentDispatchMetadata, room_name: str | None = None
+    metadata: AgentDispatchMetadata, room_name: str | None = None, job_id: str | None = None
 ) -> CreateSessionRequest:
     """The session the dispatch asks for: its assignment's next attempt, or free practice."""
     if metadata.assignment_id is not None:
@@ -86,7 +89,11 @@ def session_request(
             assignment_id=metadata.assignment_id,
             scenario_id=metadata.scenario_id,
             room_name=room_name,
+            idempotency_key=job_id,
         )
     return FreePracticeSessionRequest(
-        user_id=metadata.user_id, scenario_id=metadata.scenario_id, room_name=room_name
+        user_id=metadata.user_id,
+        scenario_id=metadata.scenario_id,
+        room_name=room_name,
+        idempotency_key=job_id,
     )

@@ -47,6 +47,13 @@ FailureReason = Annotated[
     str, msgspec.Meta(max_length=MAX_RECORDING_FAILURE_CHARS, pattern=_NO_NUL)
 ]
 
+MAX_IDEMPOTENCY_KEY_CHARS: Final = 200
+"""A longer idempotency key is refused with 400 (a LiveKit job id is a few dozen characters)."""
+
+IdempotencyKey = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=MAX_IDEMPOTENCY_KEY_CHARS, pattern=_NO_NUL)
+]
+
 
 class AssignmentSessionRequest(
     WireStruct, frozen=True, kw_only=True, tag_field="type", tag=SessionType.ASSIGNMENT.value
@@ -61,6 +68,10 @@ class AssignmentSessionRequest(
     """The LiveKit room the call runs in: the token service maps the room's webhooks (the caller
     or the trainee leaving, the room finishing) to this session attempt. Absent: no mapping, and
     an attempt whose worker dies is only closed by the abandonment timeout."""
+    idempotency_key: IdempotencyKey | None = None
+    """What names this call's attempt (the agent sends its LiveKit job id): a request with a key
+    seen before returns that session and attempt again instead of starting another, so a retry
+    whose first answer was lost counts once. Absent: each request starts its own."""
 
 
 class FreePracticeSessionRequest(
@@ -74,6 +85,8 @@ class FreePracticeSessionRequest(
     scenario_id: UUID | None = None
     room_name: str | None = None
     """As AssignmentSessionRequest.room_name."""
+    idempotency_key: IdempotencyKey | None = None
+    """As AssignmentSessionRequest.idempotency_key."""
 
 
 CreateSessionRequest: TypeAlias = AssignmentSessionRequest | FreePracticeSessionRequest
@@ -85,7 +98,9 @@ CreateSessionRequest: TypeAlias = AssignmentSessionRequest | FreePracticeSession
 
 
 class CreateSessionResponse(WireStruct, frozen=True, kw_only=True):
-    """A repeated call for the same assignment returns the same session with `attempt` + 1."""
+    """A repeated call for the same assignment returns the same session with `attempt` + 1.
+
+    A request with an idempotency key seen before gets that request's session and attempt."""
 
     session_id: UUID
     attempt: int

@@ -1,9 +1,11 @@
 """`python -m devstack up` runs the whole stack in the foreground; `python -m devstack down` stops it.
 
-`up` starts a throwaway Postgres (demo data seeded, gone when the stack stops), the OpenAI stub
-(unless OPENAI_API_KEY is set: then both services talk to OpenAI, or to OPENAI_BASE_URL),
-livekit-server --dev, the token service and the agent worker, prints where they listen, and runs
-until Ctrl-C or SIGTERM, then stops everything. Its pid and URLs are kept in `.data/devstack.json`
+`up` starts a throwaway Postgres (the stand-in of the Next.js application's tables and demo data,
+gone when the stack stops; `--database-url URL` runs on a database of one's own instead, migrating
+its voice schema only and seeding nothing unless `--seed-demo`), the OpenAI stub (unless
+OPENAI_API_KEY is set: then both services talk to OpenAI, or to OPENAI_BASE_URL), livekit-server
+--dev, the token service and the agent worker, prints where they listen, and runs until Ctrl-C or
+SIGTERM, then stops everything. Its pid and URLs are kept in `.data/devstack.json`
 so that `down`, from another terminal, can stop it.
 """
 
@@ -91,7 +93,10 @@ def _print_summary(info: dict[str, Any]) -> None:
         print(f"  OpenAI stub     {info['openaiBaseUrl']}  (state: /_stub/state)")
     else:
         print("  OpenAI          the real one (OPENAI_API_KEY is set)")
-    print(f"  Postgres        {info['databaseUrl']}  (throwaway: gone when the stack stops)")
+    if info.get("ownDatabase"):
+        print(f"  Postgres        {info['databaseUrl']}  (yours: its voice schema migrated)")
+    else:
+        print(f"  Postgres        {info['databaseUrl']}  (throwaway: gone when the stack stops)")
     print(f"  logs            {info['logDir']}")
     if "nodes" in info:
         _print_cluster(info)
@@ -103,17 +108,17 @@ def _print_summary(info: dict[str, Any]) -> None:
         )
     for scenario in demo.get("scenarios", []):
         print(f"  scenario {scenario.get('id')}  {scenario.get('title')!r}")
-    users = demo.get("users") or [{}]
-    first = users[0]
-    body = (
-        json.dumps({"assignmentId": first["assignmentId"]}) if first.get("assignmentId") else "{}"
-    )
-    print("\nA token for the first demo user's assignment:")
-    print(
-        f"  curl -s -X POST {info['tokenServiceUrl']}{TOKEN_PATH} "
-        f"-H '{USER_ID_HEADER}: {first.get('userId')}' -H 'content-type: application/json' "
-        f"-d '{body}'"
-    )
+    users = demo.get("users")
+    if users:
+        body = json.dumps({"assignmentId": users[0]["assignmentId"]})
+        print("\nA token for the first demo user's assignment:")
+        print(
+            f"  curl -s -X POST {info['tokenServiceUrl']}{TOKEN_PATH} "
+            f"-H '{USER_ID_HEADER}: {users[0]['userId']}' -H 'content-type: application/json' "
+            f"-d '{body}'"
+        )
+    else:
+        print("  (none seeded: a token needs one of your users' ids, the application's users.id)")
     print("\nCtrl-C (or `python -m devstack down`) stops everything.", flush=True)
 
 
@@ -161,6 +166,8 @@ def up(args: argparse.Namespace) -> int:
         log_dir=log_dir,
         use_stub=not os.environ.get("OPENAI_API_KEY"),
         on_status=lambda msg: print(f"devstack: {msg}", flush=True),
+        database_url=args.database_url,
+        seed_demo=True if args.seed_demo else None,
         **ports,
     )
     try:
@@ -226,6 +233,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     up_parser.add_argument(
         "--log-dir", help="where the processes log (default .data/devstack-logs)"
+    )
+    up_parser.add_argument(
+        "--database-url",
+        help="run on this Postgres database (the Next.js application's) instead of a throwaway "
+        "one: only the voice schema is migrated there (docs/app-database.md)",
+    )
+    up_parser.add_argument(
+        "--seed-demo",
+        action="store_true",
+        help="with --database-url: insert the demo account, users, scenarios and assignments too",
     )
     up_parser.add_argument(
         "--cluster",

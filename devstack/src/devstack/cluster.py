@@ -149,6 +149,7 @@ class ClusterStack(Stack):
             raise StackError(f"{name} is already running")
         service = run_token_service(
             self.database_url,
+            seed=self.seed_demo,
             env={
                 **self.token_service_env(),
                 "LIVEKIT_URL": self.nodes[_node(i)].url,

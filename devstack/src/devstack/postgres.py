@@ -20,7 +20,7 @@ from .ports import free_port
 _SUPERUSER = "postgres"
 
 
-def _bindir() -> Path:
+def pg_bindir() -> Path:
     explicit = os.environ.get("PG_BINDIR")
     if explicit:
         return Path(explicit)
@@ -50,9 +50,10 @@ class PostgresServer:
     options: str = ""
     """The server's command-line options, for `start` after a `stop`."""
     log_path: Path | None = None
+    superuser: str = _SUPERUSER
 
     def _pg_ctl(self, *args: str) -> None:
-        argv = [str(_bindir() / "pg_ctl"), "-D", str(self.datadir), *args]
+        argv = [str(pg_bindir() / "pg_ctl"), "-D", str(self.datadir), *args]
         result = subprocess.run(_as_server_user(argv), capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise RuntimeError(f"pg_ctl {args[-1]} failed ({result.returncode}): {result.stderr}")
@@ -80,7 +81,7 @@ class PostgresServer:
     def _psql(self, database: str, sql: str) -> None:
         subprocess.run(
             [
-                str(_bindir() / "psql"),
+                str(pg_bindir() / "psql"),
                 "-q",
                 "-v",
                 "ON_ERROR_STOP=1",
@@ -105,7 +106,7 @@ def postgres_server(
     database: str = "training", port: int | None = None
 ) -> Iterator[PostgresServer]:
     """Start a fresh cluster on 127.0.0.1 (trust auth, fsync off) and remove it afterwards."""
-    bindir = _bindir()
+    bindir = pg_bindir()
     root = Path(tempfile.mkdtemp(prefix="pg-"))
     datadir = root / "data"
     root.chmod(0o755)

@@ -4,6 +4,10 @@ and the agent workers, started in dependency order (independent parts in paralle
     with Stack() as stack:
         stack.token_service.url, stack.livekit.url, stack.demo["users"][0]["userId"], ...
 
+Postgres is a throwaway cluster holding the stand-in of the Next.js application's tables and the
+demo data, unless `database_url` names a database of one's own (the application's): then only the
+voice schema is migrated there, and nothing is seeded unless `seed_demo` asks for it.
+
 Every process logs to a file under `stack.log_dir`; a part that fails to start raises with the
 tail of its log. The token service and each agent worker (`stack.workers`, by name) can be stopped
 and started again.
@@ -66,7 +70,11 @@ class Stack:
         agent_env: Mapping[str, str] | None = None,
         token_service_env: Mapping[str, str] | None = None,
         on_status: Callable[[str], None] | None = None,
+        database_url: str | None = None,
+        seed_demo: bool | None = None,
     ) -> None:
+        """`database_url`: run on that database instead of a throwaway Postgres; `seed_demo`:
+        insert the demo data (default: only into the throwaway one)."""
         self.workdir = Path(tempfile.mkdtemp(prefix="devstack-"))
         self.log_dir = log_dir or self.workdir / "logs"
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -82,8 +90,9 @@ class Stack:
         """The token service's recording store (call audio: removed with the stack)."""
         self._parts = Parts(on_status)
         self.timings = self._parts.timings
-        self.postgres: PostgresServer
-        self.database_url: str
+        self._postgres: PostgresServer | None = None
+        self.database_url: str = database_url or ""
+        self.seed_demo = database_url is None if seed_demo is None else seed_demo
         self.stub: OpenAIStub | None = None
         self.livekit: LiveKitServer
         self.environment: ServiceEnv
@@ -138,7 +147,9 @@ class Stack:
 
     def _foundation(self) -> dict[str, Callable[[], object]]:
         """What the services need, none of it needing anything else."""
-        starts: dict[str, Callable[[], object]] = {"postgres": self._start_postgres}
+        starts: dict[str, Callable[[], object]] = {}
+        if not self.database_url:
+            starts["postgres"] = self._start_postgres
         if self.use_stub:
             starts["openai-stub"] = self._start_stub
         starts["livekit-server"] = self._start_livekit
@@ -149,8 +160,15 @@ class Stack:
         return {TOKEN_SERVICE: self.start_token_service, DEFAULT_AGENT: self.start_agent}
 
     def _start_postgres(self) -> None:
-        self.postgres = self._parts.start("postgres", postgres_server())
-        self.database_url = self.postgres.dsn()
+        self._postgres = self._parts.start("postgres", postgres_server())
+        self.database_url = self._postgres.dsn()
+
+    @property
+    def postgres(self) -> PostgresServer:
+        """The throwaway cluster (a stack on a database of one's own has none to restart)."""
+        if self._postgres is None:
+            raise StackError("this stack runs on a database of its user's: no Postgres of its own")
+        return self._postgres
 
     def _start_stub(self) -> None:
         stub = openai_stub(self.log_dir, script=self._stub_script, port=self._stub_port)
@@ -187,6 +205,7 @@ class Stack:
             raise StackError("the token service is already running")
         service = run_token_service(
             self.database_url,
+            seed=self.seed_demo,
             env=self.token_service_env(),
             port=self._token_service_port,
             log_dir=self.log_dir,
@@ -269,6 +288,7 @@ class Stack:
             "tokenServiceUrl": self.token_service_url,
             "openaiBaseUrl": self.stub.base_url if self.stub is not None else None,
             "databaseUrl": self.database_url,
+            "ownDatabase": self._postgres is None,
             "logDir": str(self.log_dir),
             "demo": self.demo,
         }

@@ -1,4 +1,4 @@
-"""The token service as a real subprocess, on a migrated and seeded database.
+"""The token service as a real subprocess, on a migrated (and, unless told not to, seeded) database.
 
     with run_token_service(database_url) as ts:
         user_id = ts.demo["users"][0]["userId"]
@@ -6,11 +6,15 @@
         httpx.post(ts.url + INTERNAL_SESSIONS_PATH,
                    headers={"X-Internal-Service-Key": ts.internal_key}, json={...})
 
-`run_token_service(database_url, *, env=None, port=None, log_dir=None) -> Iterator[TokenService]`:
-1. runs `token-service migrate` and `token-service seed-demo` against `database_url` (both are
-   idempotent, so a database can be reused), parsing seed-demo's JSON into `TokenService.demo`:
-   `{"users": [{"userId", "assignmentId", "scenarioId"}, ...],
-   "scenarios": [{"id", "title", "prompt"}, ...]}`;
+`run_token_service(database_url, *, seed=True, env=None, port=None, log_dir=None)
+-> Iterator[TokenService]`:
+1. with `seed`, runs `token-service seed-demo` against `database_url` (the stand-in of the Next.js
+   application's tables where there are none, then the demo rows), parsing its JSON into
+   `TokenService.demo`: `{"users": [{"userId", "assignmentId", "scenarioId",
+   "requireRecording"}, ...], "scenarios": [{"id", "title", "prompt"}, ...]}`; without, the demo
+   is `NO_DEMO` (a database of the application's own: nothing is written to its tables);
+   then `token-service migrate` (the voice schema). Both are idempotent, so a database can be
+   reused;
 2. starts `token-service serve` (`python -m token_service.cli serve`) on 127.0.0.1:`port` (a free
    port when None) and waits, at most READY_TIMEOUT_S, until `GET /readyz` answers 200; a process
    that exits or never gets ready raises TokenServiceError with the end of its output;
@@ -36,16 +40,27 @@ from typing import Any
 
 from training_contracts import READY_PATH
 
+from .app_migrations import apply_app_migrations
 from .environment import token_service_env
 from .ports import free_port
 from .processes import ManagedProcess, ProcessError
 
-__all__ = ["TokenService", "TokenServiceError", "migrate_and_seed", "run_token_service"]
+__all__ = [
+    "NO_DEMO",
+    "TokenService",
+    "TokenServiceError",
+    "run_token_service",
+    "seed_and_migrate",
+    "seed_demo",
+]
 
 READY_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 10.0
 COMMAND_TIMEOUT_S = 60.0
 _OUTPUT_TAIL_CHARS = 4000
+
+NO_DEMO: dict[str, Any] = {"users": [], "scenarios": []}
+"""The demo of a stack that seeded nothing."""
 
 
 class TokenServiceError(RuntimeError):
@@ -59,8 +74,8 @@ class TokenService:
     internal_key: str
     """The X-Internal-Service-Key the service accepts."""
     demo: dict[str, Any]
-    """seed-demo's output: {"users": [{"userId", "assignmentId", "scenarioId"}, …],
-    "scenarios": [{"id", "title", "prompt"}, …]}"""
+    """seed-demo's output (NO_DEMO when it did not seed): {"users": [{"userId", "assignmentId",
+    "scenarioId", "requireRecording"}, …], "scenarios": [{"id", "title", "prompt"}, …]}"""
     process: ManagedProcess
 
 
@@ -93,14 +108,23 @@ def _run_command(args: list[str], env: Mapping[str, str]) -> str:
     return result.stdout
 
 
-def migrate_and_seed(env: Mapping[str, str]) -> dict[str, Any]:
-    """`token-service migrate`, then `seed-demo`, on the database of `env` (a whole
-    `token_service_env`); seed-demo's JSON (see TokenService.demo)."""
-    _run_command(["migrate"], env)
+def seed_demo(database_url: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """`token-service seed-demo` against `database_url`: what it printed. With APP_MIGRATIONS
+    set, the application's own migrations create its tables first (app_migrations.py)."""
+    apply_app_migrations(database_url)
+    full_env = token_service_env(database_url, 0, env)
     try:
-        demo: dict[str, Any] = json.loads(_run_command(["seed-demo"], env))
+        demo: dict[str, Any] = json.loads(_run_command(["seed-demo"], full_env))
     except json.JSONDecodeError as exc:
         raise TokenServiceError(f"token-service seed-demo printed no JSON: {exc}") from exc
+    return demo
+
+
+def seed_and_migrate(database_url: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """`seed_demo`, then `token-service migrate` (the voice schema): a database ready to serve,
+    and the demo it holds."""
+    demo = seed_demo(database_url, env)
+    _run_command(["migrate"], token_service_env(database_url, 0, env))
     return demo
 
 
@@ -108,16 +132,21 @@ def migrate_and_seed(env: Mapping[str, str]) -> dict[str, Any]:
 def run_token_service(
     database_url: str,
     *,
+    seed: bool = True,
     env: dict[str, str] | None = None,
     port: int | None = None,
     log_dir: Path | None = None,
     name: str = "token-service",
 ) -> Iterator[TokenService]:
-    """Migrate, seed and serve the token service; see the module docstring. `name` names its
-    log file (`<name>.log`), so several can serve side by side."""
+    """Seed (unless `seed` is False), migrate and serve the token service; see the module
+    docstring. `name` names its log file (`<name>.log`), so several can serve side by side."""
     port = port or free_port()
     full_env = token_service_env(database_url, port, env)
-    demo = migrate_and_seed(full_env)
+    if seed:
+        demo = seed_and_migrate(database_url, env)
+    else:
+        demo = NO_DEMO
+        _run_command(["migrate"], full_env)
 
     url = f"http://127.0.0.1:{port}"
     with contextlib.ExitStack() as cleanup:

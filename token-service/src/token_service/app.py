@@ -23,7 +23,7 @@ from .auth import require_internal_key, require_user, user_id_from
 from .errors import EXCEPTION_HANDLERS
 from .evaluation.controller import EvaluationController
 from .health import HealthController
-from .lost_connection import RetryOnLostConnection
+from .lost_connection import RetryOnLostConnection, request_key
 from .metrics import ServiceMetrics
 from .openapi import INTERNAL, SECURITY_COMPONENTS, USER
 from .recordings.controller import RecordingController
@@ -35,10 +35,13 @@ from .services import (
     detach,
     open_services,
     provide_connection,
-    provide_evaluator,
+    provide_database_check,
+    provide_evaluations,
     provide_metrics,
     provide_pool,
     provide_recordings,
+    provide_session_starter,
+    provide_transcript_store,
 )
 from .sessions.internal_controller import InternalSessionController
 from .sessions.public_controller import SessionController
@@ -91,7 +94,11 @@ _DEPENDENCIES: Final = {
     "db": Provide(provide_connection),
     "db_pool": Provide(provide_pool, sync_to_thread=False),
     "user_id": Provide(_provide_user_id, sync_to_thread=False),
-    "evaluator": Provide(provide_evaluator, sync_to_thread=False),
+    "evaluations": Provide(provide_evaluations, sync_to_thread=False),
+    "session_starter": Provide(provide_session_starter, sync_to_thread=False),
+    "transcript_store": Provide(provide_transcript_store, sync_to_thread=False),
+    "database_check": Provide(provide_database_check, sync_to_thread=False),
+    "request_key": Provide(request_key, sync_to_thread=False),
     "metrics": Provide(provide_metrics, sync_to_thread=False),
     "recordings": Provide(provide_recordings, sync_to_thread=False),
 }

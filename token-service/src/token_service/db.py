@@ -3,6 +3,12 @@
 Connections are in autocommit mode: every repository statement is atomic on its own, which saves
 the BEGIN/COMMIT round trips; the few multi-statement units open `conn.transaction()` explicitly.
 
+Every connection is set up once (`session_setup`): its time zone is UTC, so the application's
+`timestamp(3)` columns get UTC from their CURRENT_TIMESTAMP defaults whatever the server's
+TimeZone, and its search path is the voice schema alone. The service's SQL therefore names the
+application's tables `public.<table>` and its own without a schema: a name that is not qualified
+is voice training's.
+
 Dead connections: when Postgres restarts, every pooled connection is gone. Each is checked as it
 leaves the pool (`check_idle`), without a round trip on the healthy path: the server says goodbye
 to a connection it closes, so a pooled connection with something to read is suspect and gets a
@@ -20,7 +26,7 @@ import select
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 from psycopg_pool import AsyncConnectionPool
 
 from .settings import Settings
@@ -72,8 +78,27 @@ async def once_more_if_lost(attempt: Callable[[], Awaitable[T]], failed: Callabl
         _WATCH.reset(token)
 
 
+def session_setup(voice_schema: str) -> sql.Composed:
+    """The settings of every connection the service uses (see the module docstring)."""
+    return sql.SQL("SET TIME ZONE 'UTC'; SET search_path TO {}").format(
+        sql.Identifier(voice_schema)
+    )
+
+
+async def connect(database_url: str, voice_schema: str) -> Connection:
+    """One connection outside the pool (commands), set up as the pool's are; autocommit."""
+    conn = await AsyncConnection.connect(database_url, autocommit=True)
+    await conn.execute(session_setup(voice_schema))
+    return conn
+
+
 def create_pool(settings: Settings) -> Pool:
     """A pool that is not open yet: the lifespan opens it; nothing connects at import or build."""
+    setup = session_setup(settings.voice_schema)
+
+    async def configure(conn: Connection) -> None:
+        await conn.execute(setup)
+
     return Pool(
         settings.database_url,
         min_size=settings.db_pool_min,
@@ -82,6 +107,7 @@ def create_pool(settings: Settings) -> Pool:
         timeout=settings.db_pool_timeout_s,
         reconnect_timeout=settings.db_reconnect_timeout_s,
         check=check_idle,
+        configure=configure,
         open=False,
         name="token-service",
     )

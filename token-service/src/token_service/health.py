@@ -1,4 +1,5 @@
-"""HEALTH_PATH: the process answers. READY_PATH: its database answers (503 `not_ready` if not)."""
+"""HEALTH_PATH: the process answers. READY_PATH: its database answers and is one the service can
+work on (readiness.py); 503 `not_ready` if not, saying why."""
 
 import asyncio
 import logging
@@ -11,6 +12,7 @@ from training_contracts import HEALTH_PATH, READY_PATH, ApiErrorCode, HealthStat
 from .db import Pool
 from .errors import ApiError
 from .openapi import documented
+from .readiness import DatabaseCheck
 
 logger = logging.getLogger("token_service")
 
@@ -38,11 +40,16 @@ class HealthController(Controller):
         cache=False,
         operation_class=documented(ApiErrorCode.NOT_READY),
     )
-    async def readyz(self, db_pool: NamedDependency[Pool]) -> HealthStatus:
+    async def readyz(
+        self, db_pool: NamedDependency[Pool], database_check: NamedDependency[DatabaseCheck]
+    ) -> HealthStatus:
         try:
             async with asyncio.timeout(_READY_TIMEOUT_S), db_pool.connection() as conn:
-                await conn.execute("SELECT 1")
+                problem = await database_check.problem(conn)
         except Exception as exc:  # any failure to reach the database means "not ready"
             logger.warning("readiness check failed: %s", exc)
             raise ApiError(ApiErrorCode.NOT_READY, "database unavailable") from exc
+        if problem is not None:
+            logger.error("not ready: %s", problem)
+            raise ApiError(ApiErrorCode.NOT_READY, problem)
         return _OK

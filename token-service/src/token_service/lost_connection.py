@@ -6,8 +6,21 @@ recordings' takes and answers. Those stream a file each way, which must not be h
 (and a held file response would wait for a disconnect that cannot come before it is sent):
 they carry `opt={STREAMS_FILE: True}` and are passed through; their clients retry them (the
 agent's uploads are stored once, a player asks again).
+
+The rule that makes a second run safe: every handler it can replay is idempotent, because the
+connection can die after the first run's commit (the answer to COMMIT is lost, not the commit).
+Reads and the token route write nothing. A session creation is stored with the key that asked
+for it, `request_key()` (the same for both runs of a request) unless the agent gave its own, and
+that key gets the same session and attempt back (sessions/service.py). Transcript turns go
+through the ledger, which stores each once (sessions/transcripts.py); a recording failure is a
+state set twice alike; an evaluation and its usage are stored in one transaction, and a second
+run finds the evaluation stored (evaluation/service.py). A webhook's state is set alike twice;
+the one step a second run can skip (closing the attempt of a caller lost, when the first run
+died between its two statements) the room's `room_finished` webhook does later.
 """
 
+import contextvars
+import uuid
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -19,6 +32,16 @@ from .db import once_more_if_lost
 
 STREAMS_FILE: Final = "streams_file"
 """A route handler's `opt` key: its body or response is a file, not run a second time."""
+
+_REQUEST_KEY: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "request_key", default=None
+)
+
+
+def request_key() -> str:
+    """The key of the request being answered: the same in its second run, new for every request
+    (outside the middleware, e.g. a route passed through, a key of its own each call)."""
+    return _REQUEST_KEY.get() or f"request:{uuid.uuid4()}"
 
 
 @dataclass
@@ -63,6 +86,7 @@ class RetryOnLostConnection(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         replayed = _Replayed(receive)
         runs = 0
+        token = _REQUEST_KEY.set(f"request:{uuid.uuid4()}")
 
         async def run() -> _HeldResponse:
             nonlocal runs
@@ -71,6 +95,9 @@ class RetryOnLostConnection(ASGIMiddleware):
             await next_app(scope, replayed.first if runs == 1 else replayed.again(), held.send)
             return held
 
-        held = await once_more_if_lost(run, lambda response: response.status >= 500)
+        try:
+            held = await once_more_if_lost(run, lambda response: response.status >= 500)
+        finally:
+            _REQUEST_KEY.reset(token)
         for message in held.messages:
             await send(message)

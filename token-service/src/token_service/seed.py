@@ -1,15 +1,24 @@
-"""Demo data for local development and tests: two trainees, two scenarios, one assignment each.
+"""Demo data for standalone runs and tests, in the Next.js application's tables as the application
+writes them: an account, a supervisor, two learners, two scenarios with caller prompts, and one
+assignment each (the second requires a recording).
 
-Fixed ids and ON CONFLICT DO NOTHING make seeding idempotent; it prints what the demo holds.
+`seed_demo` first creates the application's tables from the stand-in (app_tables/standin.sql)
+where the database has none of them. Fixed ids and ON CONFLICT DO NOTHING make seeding
+idempotent; it prints what the demo holds for the trainees (users, scenarios), as before the
+tables took the application's shape.
 """
 
 import textwrap
+from typing import Final
 from uuid import UUID
 
 import msgspec
 import psycopg
+from psycopg.rows import TupleRow
 
 from training_contracts import ScenarioResponse
+
+from .app_tables.standin import create_standin
 
 
 def _paragraphs(text: str) -> str:
@@ -108,28 +117,59 @@ DEMO = Demo(
     scenarios=[EXAM_STRESS, BEREAVED_WIDOWER],
 )
 
-_USER_NAMES = ("Demo Trainee One", "Demo Trainee Two")
+ACCOUNT_ID: Final = "acc0de00-5eed-4d3a-9b1c-000000000001"
+SUPERVISOR_ID: Final = "0d5f3c9e-1b2a-4c8d-9e7f-0000000000a0"
+_LEARNER_NAMES = ("Demo Trainee One", "Demo Trainee Two")
+
+
+def _insert_people(conn: psycopg.Connection[TupleRow]) -> None:
+    # The application's timestamps are UTC; updated_at has no default (its writer sets it).
+    conn.execute(
+        "INSERT INTO public.accounts (id, name, updated_at)"
+        " VALUES (%s, 'Demo crisis line', now() AT TIME ZONE 'UTC') ON CONFLICT (id) DO NOTHING",
+        (ACCOUNT_ID,),
+    )
+    people = [(SUPERVISOR_ID, "demo-supervisor", "Demo Supervisor", "supervisor")] + [
+        (str(user.user_id), f"demo-learner-{n}", name, "learner")
+        for n, (user, name) in enumerate(zip(DEMO.users, _LEARNER_NAMES, strict=True), 1)
+    ]
+    for user_id, external_id, name, role in people:
+        conn.execute(
+            "INSERT INTO public.users (id, external_id, display_name, role, updated_at)"
+            " VALUES (%s, %s, %s, %s, now() AT TIME ZONE 'UTC') ON CONFLICT (id) DO NOTHING",
+            (user_id, external_id, name, role),
+        )
 
 
 def seed_demo(database_url: str) -> Demo:
-    """Insert the demo rows that are missing (existing rows are left as they are, except that a
-    demo assignment's requireRecording is set as DEMO says: it came later); returns DEMO."""
+    """Create the stand-in tables where there are none, insert the demo rows that are missing
+    (existing rows are left as they are, except that a demo assignment's require_recording is
+    set as DEMO says); returns DEMO."""
+    # One transaction, under the stand-in's lock: token services seeding one database at once
+    # (a cluster starting) take turns.
     with psycopg.connect(database_url) as conn, conn.transaction():
+        create_standin(conn)
+        _insert_people(conn)
         for scenario in DEMO.scenarios:
             conn.execute(
-                "INSERT INTO scenarios (id, title, caller_prompt) VALUES (%s, %s, %s)"
+                "INSERT INTO public.scenarios"
+                " (id, title, prompt, account_id, created_by, mode, updated_at)"
+                " VALUES (%s, %s, %s, %s, %s, 'phone', now() AT TIME ZONE 'UTC')"
                 " ON CONFLICT (id) DO NOTHING",
-                (scenario.id, scenario.title, scenario.prompt),
+                (str(scenario.id), scenario.title, scenario.prompt, ACCOUNT_ID, SUPERVISOR_ID),
             )
-        for user, name in zip(DEMO.users, _USER_NAMES, strict=True):
+        for user in DEMO.users:
             conn.execute(
-                "INSERT INTO users (id, name) VALUES (%s, %s) ON CONFLICT (id) DO NOTHING",
-                (user.user_id, name),
-            )
-            conn.execute(
-                "INSERT INTO assignments (id, user_id, scenario_id, require_recording)"
-                " VALUES (%s, %s, %s, %s)"
+                "INSERT INTO public.assignments (id, account_id, scenario_id, counselor_id,"
+                " assigned_by, require_recording) VALUES (%s, %s, %s, %s, %s, %s)"
                 " ON CONFLICT (id) DO UPDATE SET require_recording = EXCLUDED.require_recording",
-                (user.assignment_id, user.user_id, user.scenario_id, user.require_recording),
+                (
+                    str(user.assignment_id),
+                    ACCOUNT_ID,
+                    str(user.scenario_id),
+                    str(user.user_id),
+                    SUPERVISOR_ID,
+                    user.require_recording,
+                ),
             )
     return DEMO

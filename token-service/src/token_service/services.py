@@ -16,11 +16,15 @@ from livekit import api
 from .db import Connection, Pool, create_pool
 from .evaluation.client import ChatCompletionsClient
 from .evaluation.evaluator import Evaluator
+from .evaluation.service import Evaluations
 from .metrics import ServiceMetrics, start_metrics_server
+from .readiness import DatabaseCheck
 from .recordings.config import Recordings
 from .recordings.storage import FilesystemStore
 from .rooms.livekit import RoomControl, webhook_receiver
 from .rooms.service import CallRooms, RoomPolicy, Sweeper
+from .sessions.service import SessionStarter
+from .sessions.transcript_store import TranscriptStore
 from .settings import Settings
 from .tokens.minting import TokenMinter
 from .tokens.service import TokenIssuer
@@ -36,6 +40,10 @@ class Services:
     http: httpx.AsyncClient
     token_issuer: TokenIssuer
     evaluator: Evaluator
+    evaluations: Evaluations
+    session_starter: SessionStarter
+    transcript_store: TranscriptStore
+    database_check: DatabaseCheck
     internal_key: bytes
     metrics: ServiceMetrics
     recordings: Recordings
@@ -70,38 +78,7 @@ async def open_services(settings: Settings, metrics: ServiceMetrics) -> AsyncIte
         sweeper.start()
     try:
         async with httpx.AsyncClient() as http:
-            yield Services(
-                settings=settings,
-                pool=pool,
-                http=http,
-                token_issuer=TokenIssuer(
-                    TokenMinter(settings.livekit_api_key, settings.livekit_api_secret),
-                    settings.livekit_url,
-                    pool,
-                    KnownUsers(pool),
-                    metrics.tokens_minted,
-                ),
-                evaluator=Evaluator(
-                    ChatCompletionsClient(
-                        http,
-                        base_url=settings.openai_base_url,
-                        api_key=settings.openai_api_key,
-                        timeout_s=settings.evaluation_timeout_s,
-                    ),
-                    settings.evaluation_model,
-                ),
-                internal_key=settings.internal_service_key.encode(),
-                metrics=metrics,
-                recordings=Recordings(
-                    store=FilesystemStore(settings.recordings_dir),
-                    upload_timeout_s=settings.recording_upload_timeout_s,
-                    record_free_practice=settings.record_free_practice,
-                ),
-                call_rooms=call_rooms,
-                webhook_receiver=webhook_receiver(
-                    settings.livekit_api_key, settings.livekit_api_secret
-                ),
-            )
+            yield _services(settings, metrics, pool, http, call_rooms)
     finally:
         if server is not None:
             server.close()
@@ -109,6 +86,52 @@ async def open_services(settings: Settings, metrics: ServiceMetrics) -> AsyncIte
         await sweeper.aclose()
         await lkapi.aclose()
         await pool.close()
+
+
+def _services(
+    settings: Settings,
+    metrics: ServiceMetrics,
+    pool: Pool,
+    http: httpx.AsyncClient,
+    call_rooms: CallRooms,
+) -> Services:
+    evaluator = Evaluator(
+        ChatCompletionsClient(
+            http,
+            base_url=settings.openai_base_url,
+            api_key=settings.openai_api_key,
+            timeout_s=settings.evaluation_timeout_s,
+        ),
+        settings.evaluation_model,
+    )
+    return Services(
+        settings=settings,
+        pool=pool,
+        http=http,
+        token_issuer=TokenIssuer(
+            TokenMinter(settings.livekit_api_key, settings.livekit_api_secret),
+            settings.livekit_url,
+            pool,
+            KnownUsers(pool),
+            metrics.tokens_minted,
+        ),
+        evaluator=evaluator,
+        evaluations=Evaluations(pool, evaluator, metrics),
+        session_starter=SessionStarter(
+            pool, metrics, record_free_practice=settings.record_free_practice
+        ),
+        transcript_store=TranscriptStore(pool, metrics),
+        database_check=DatabaseCheck(settings.voice_schema),
+        internal_key=settings.internal_service_key.encode(),
+        metrics=metrics,
+        recordings=Recordings(
+            store=FilesystemStore(settings.recordings_dir),
+            upload_timeout_s=settings.recording_upload_timeout_s,
+            record_free_practice=settings.record_free_practice,
+        ),
+        call_rooms=call_rooms,
+        webhook_receiver=webhook_receiver(settings.livekit_api_key, settings.livekit_api_secret),
+    )
 
 
 def attach(state: State, services: Services) -> None:
@@ -134,8 +157,20 @@ def provide_pool(state: State) -> Pool:
     return services_of(state).pool
 
 
-def provide_evaluator(state: State) -> Evaluator:
-    return services_of(state).evaluator
+def provide_evaluations(state: State) -> Evaluations:
+    return services_of(state).evaluations
+
+
+def provide_session_starter(state: State) -> SessionStarter:
+    return services_of(state).session_starter
+
+
+def provide_transcript_store(state: State) -> TranscriptStore:
+    return services_of(state).transcript_store
+
+
+def provide_database_check(state: State) -> DatabaseCheck:
+    return services_of(state).database_check
 
 
 def provide_metrics(state: State) -> ServiceMetrics:

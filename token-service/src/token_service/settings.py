@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 from typing import Annotated, TypeVar
 
-from pydantic import Field, StringConstraints, ValidationError
+from pydantic import Field, StringConstraints, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from training_contracts import CALLER_JOIN_BOUND_S
@@ -34,8 +34,31 @@ def default_recordings_dir() -> Path:
     return Path(data_home) / "token-service" / "recordings"
 
 
+VoiceSchema = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]{0,62}$")]
+"""A plain lower-case Postgres identifier: it is quoted wherever it is used, but an operator
+should not have to quote it in psql."""
+
+
+class DatabaseSettings(BaseSettings):
+    """What every command that touches the database needs."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    database_url: Required
+    voice_schema: VoiceSchema = "voice"
+    """The schema of voice training's own state, beside the Next.js application's `public`
+    (docs/app-database.md); `migrate` creates and updates it, and nothing else."""
+
+    @field_validator("voice_schema")
+    @classmethod
+    def _not_the_application_s(cls, value: str) -> str:
+        if value == "public" or value.startswith("pg_"):
+            raise ValueError("must be a schema of voice training's own, not public or pg_*")
+        return value
+
+
 class RecordingSettings(BaseSettings):
-    """What recordings need; `purge-recordings` reads these alone (with DATABASE_URL)."""
+    """What recordings need; `purge-recordings` reads these with DatabaseSettings."""
 
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
 
@@ -49,10 +72,13 @@ class RecordingSettings(BaseSettings):
     """The longest one recording upload's body may take to arrive."""
 
 
-class Settings(RecordingSettings):
+class PurgeSettings(DatabaseSettings, RecordingSettings):
+    """`purge-recordings`: the database, and where recordings are and for how long."""
+
+
+class Settings(DatabaseSettings, RecordingSettings):
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
 
-    database_url: Required
     livekit_url: Required
     livekit_api_key: Required
     livekit_api_secret: Required
@@ -99,8 +125,12 @@ def load_settings() -> Settings:
     return _load(Settings)
 
 
-def load_recording_settings() -> RecordingSettings:
-    return _load(RecordingSettings)
+def load_database_settings() -> DatabaseSettings:
+    return _load(DatabaseSettings)
+
+
+def load_purge_settings() -> PurgeSettings:
+    return _load(PurgeSettings)
 
 
 def _load(cls: type[T]) -> T:

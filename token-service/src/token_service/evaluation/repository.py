@@ -1,4 +1,5 @@
-"""Evaluations in Postgres, one per (session, attempt), written once."""
+"""This service's evaluations (attempt_evaluations, in the voice schema), one per (session,
+attempt), written once. The application's own `evaluations` table is left to its evaluate."""
 
 from datetime import datetime
 from uuid import UUID
@@ -16,11 +17,13 @@ _encode = msgspec.json.Encoder().encode
 
 
 class EvaluationContext(msgspec.Struct, frozen=True, kw_only=True):
-    """A session as evaluation needs it, with the stored evaluation of its current attempt."""
+    """A session as evaluation needs it, with the stored evaluation of the asked attempt."""
 
-    user_id: UUID
-    status: str
+    owner_id: str | None
+    """As sessions.repository.SessionRow.owner_id."""
     current_attempt: int
+    over: bool
+    """The asked attempt's call is over: its final transcript came, or it was closed cut short."""
     abandoned: bool
     """No final batch, but nothing happened to the attempt for ABANDONED_AFTER_S: its worker died."""
     cut_short: bool
@@ -64,22 +67,23 @@ ABANDONED_AFTER_S = 180
 without its final batch lost its job process (killed, out of memory) and is evaluated as stored."""
 
 _CONTEXT = """
-SELECT s.user_id, s.status, s.current_attempt,
+SELECT coalesce(asg.counselor_id, s.user_id) AS owner_id, s.current_attempt,
+       c.final_at IS NOT NULL OR c.cut_short IS NOT NULL AS over,
        greatest(
-           s.updated_at,
-           (SELECT max(t.created_at) FROM transcript_turns AS t
-            WHERE t.session_id = s.id AND t.attempt = s.current_attempt)
+           coalesce(c.started_at, s.started_at AT TIME ZONE 'UTC'),
+           (SELECT max(t.stored_at) FROM stored_turns AS t
+            WHERE t.session_id = s.id AND t.attempt = a.attempt)
        ) < now() - make_interval(secs => %(abandoned_after_s)s) AS abandoned,
-       EXISTS (SELECT 1 FROM attempt_cut_short AS c
-               WHERE c.session_id = s.id
-                 AND c.attempt = coalesce(%(attempt)s::int, s.current_attempt)) AS cut_short,
-       sc.title AS scenario_title, sc.caller_prompt,
+       c.cut_short IS NOT NULL AS cut_short,
+       sc.title AS scenario_title, sc.prompt AS caller_prompt,
        e.attempt AS evaluated_attempt, e.overall_score, e.summary, e.strengths::text AS strengths,
        e.improvements::text AS improvements, e.model, e.created_at AS evaluated_at
-FROM sessions AS s
-LEFT JOIN scenarios AS sc ON sc.id = s.scenario_id
-LEFT JOIN evaluations AS e
-       ON e.session_id = s.id AND e.attempt = coalesce(%(attempt)s::int, s.current_attempt)
+FROM public.sessions AS s
+CROSS JOIN LATERAL (SELECT coalesce(%(attempt)s::int, s.current_attempt)) AS a (attempt)
+LEFT JOIN public.assignments AS asg ON asg.id = s.assignment_id
+LEFT JOIN public.scenarios AS sc ON sc.id = coalesce(asg.scenario_id, s.scenario_id)
+LEFT JOIN attempts AS c ON c.session_id = s.id AND c.attempt = a.attempt
+LEFT JOIN attempt_evaluations AS e ON e.session_id = s.id AND e.attempt = a.attempt
 WHERE s.id = %(session_id)s
 """
 
@@ -91,7 +95,11 @@ async def load_context(
     async with conn.cursor(row_factory=class_row(EvaluationContext)) as cur:
         await cur.execute(
             _CONTEXT,
-            {"session_id": session_id, "attempt": attempt, "abandoned_after_s": ABANDONED_AFTER_S},
+            {
+                "session_id": str(session_id),
+                "attempt": attempt,
+                "abandoned_after_s": ABANDONED_AFTER_S,
+            },
         )
         return await cur.fetchone()
 
@@ -110,16 +118,16 @@ async def save(
     cut-short close: this evaluation would be stale at birth)."""
     await conn.execute(
         """
-        INSERT INTO evaluations
+        INSERT INTO attempt_evaluations
             (session_id, attempt, overall_score, summary, strengths, improvements, model)
         SELECT %(session_id)s, %(attempt)s, %(overall_score)s, %(summary)s,
                %(strengths)s::jsonb, %(improvements)s::jsonb, %(model)s
-        WHERE (SELECT count(*) FROM transcript_turns
-               WHERE session_id = %(session_id)s AND attempt = %(attempt)s) = %(turns)s
+        WHERE (SELECT count(*) FROM public.transcript_turns
+               WHERE session_id = %(session_id)s AND attempt_number = %(attempt)s) = %(turns)s
         ON CONFLICT (session_id, attempt) DO NOTHING
         """,
         {
-            "session_id": session_id,
+            "session_id": str(session_id),
             "attempt": attempt,
             "turns": turns,
             "overall_score": feedback.overall_score,

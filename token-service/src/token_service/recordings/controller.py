@@ -62,9 +62,9 @@ def _not_found(message: str) -> ApiError:
 
 def _storage_key(owned: OwnedRecording | None, user_id: UUID) -> str:
     """Where the caller's recording is stored, or the ApiError that says why it cannot be played."""
-    if owned is None:
+    if owned is None or owned.owner_id is None:
         raise _not_found("session not found")
-    if owned.user_id != user_id:
+    if owned.owner_id != str(user_id):
         raise ApiError(ApiErrorCode.FORBIDDEN, "the session belongs to another user")
     if owned.status == RecordingStatus.PENDING:
         raise ApiError(

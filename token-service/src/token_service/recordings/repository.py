@@ -1,4 +1,5 @@
-"""Recordings of session attempts in Postgres: which attempt is recorded, and what became of it."""
+"""Recordings of session attempts (attempt_recordings, in the voice schema): which attempt is
+recorded, and what became of it."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -19,7 +20,7 @@ class RecordingStatus(StrEnum):
 
 
 class RecordingRow(msgspec.Struct, frozen=True, kw_only=True):
-    session_id: UUID
+    session_id: str
     attempt: int
     status: str
     """A RecordingStatus value."""
@@ -34,7 +35,8 @@ class OwnedRecording(msgspec.Struct, frozen=True, kw_only=True):
     """A session's owner and what became of the asked attempt's recording (status None: the
     attempt is not recorded, or does not exist)."""
 
-    user_id: UUID
+    owner_id: str | None
+    """As SessionRow.owner_id."""
     attempt: int
     status: str | None
     storage_key: str | None
@@ -44,25 +46,16 @@ class OwnedRecording(msgspec.Struct, frozen=True, kw_only=True):
 
 _GET = """
 SELECT session_id, attempt, status, storage_key, size_bytes, failure, created_at, stored_at
-FROM recordings WHERE session_id = %s AND attempt = %s
+FROM attempt_recordings WHERE session_id = %s AND attempt = %s
 """
 _GET_FOR_UPDATE = _GET + "FOR UPDATE"
-
-
-async def expect(conn: Connection, session_id: UUID, attempt: int) -> None:
-    """Mark the attempt as recorded; its recording is pending until it arrives."""
-    await conn.execute(
-        "INSERT INTO recordings (session_id, attempt) VALUES (%s, %s)"
-        " ON CONFLICT (session_id, attempt) DO NOTHING",
-        (session_id, attempt),
-    )
 
 
 async def get(
     conn: Connection, session_id: UUID, attempt: int, *, for_update: bool = False
 ) -> RecordingRow | None:
     async with conn.cursor(row_factory=class_row(RecordingRow)) as cur:
-        await cur.execute(_GET_FOR_UPDATE if for_update else _GET, (session_id, attempt))
+        await cur.execute(_GET_FOR_UPDATE if for_update else _GET, (str(session_id), attempt))
         return await cur.fetchone()
 
 
@@ -73,13 +66,15 @@ async def get_owned(
     async with conn.cursor(row_factory=class_row(OwnedRecording)) as cur:
         await cur.execute(
             """
-            SELECT s.user_id, a.attempt, r.status, r.storage_key, r.size_bytes, r.failure
-            FROM sessions AS s
+            SELECT coalesce(asg.counselor_id, s.user_id) AS owner_id, a.attempt, r.status,
+                   r.storage_key, r.size_bytes, r.failure
+            FROM public.sessions AS s
+            LEFT JOIN public.assignments AS asg ON asg.id = s.assignment_id
             CROSS JOIN LATERAL (SELECT coalesce(%(attempt)s::int, s.current_attempt)) AS a (attempt)
-            LEFT JOIN recordings AS r ON r.session_id = s.id AND r.attempt = a.attempt
+            LEFT JOIN attempt_recordings AS r ON r.session_id = s.id AND r.attempt = a.attempt
             WHERE s.id = %(session_id)s
             """,
-            {"session_id": session_id, "attempt": attempt},
+            {"session_id": str(session_id), "attempt": attempt},
         )
         return await cur.fetchone()
 
@@ -89,11 +84,11 @@ async def mark_stored(
 ) -> None:
     await conn.execute(
         """
-        UPDATE recordings
+        UPDATE attempt_recordings
         SET status = 'stored', storage_key = %s, size_bytes = %s, failure = NULL, stored_at = now()
         WHERE session_id = %s AND attempt = %s
         """,
-        (storage_key, size_bytes, session_id, attempt),
+        (storage_key, size_bytes, str(session_id), attempt),
     )
 
 
@@ -101,12 +96,12 @@ async def mark_failed(conn: Connection, session_id: UUID, attempt: int, reason: 
     """Record why no recording will come; a stored recording is left as it is. False: no row."""
     cur = await conn.execute(
         """
-        UPDATE recordings SET failure = %s,
+        UPDATE attempt_recordings SET failure = %s,
                status = CASE WHEN status = 'stored' THEN status ELSE 'failed' END
         WHERE session_id = %s AND attempt = %s
         RETURNING 1
         """,
-        (reason, session_id, attempt),
+        (reason, str(session_id), attempt),
     )
     return await cur.fetchone() is not None
 
@@ -117,18 +112,32 @@ async def expired(conn: Connection, older_than: datetime) -> list[RecordingRow]:
         await cur.execute(
             """
             SELECT session_id, attempt, status, storage_key, size_bytes, failure, created_at, stored_at
-            FROM recordings WHERE created_at < %s ORDER BY created_at
+            FROM attempt_recordings WHERE created_at < %s ORDER BY created_at
             """,
             (older_than,),
         )
         return await cur.fetchall()
 
 
-async def delete(conn: Connection, session_id: UUID, attempt: int) -> RecordingRow | None:
+async def orphaned(conn: Connection) -> list[RecordingRow]:
+    """Recordings of sessions the application deleted (orphans.py)."""
     async with conn.cursor(row_factory=class_row(RecordingRow)) as cur:
         await cur.execute(
             """
-            DELETE FROM recordings WHERE session_id = %s AND attempt = %s
+            SELECT session_id, attempt, status, storage_key, size_bytes, failure, created_at,
+                   stored_at
+            FROM attempt_recordings AS t
+            WHERE NOT EXISTS (SELECT 1 FROM public.sessions AS s WHERE s.id = t.session_id)
+            """
+        )
+        return await cur.fetchall()
+
+
+async def delete(conn: Connection, session_id: str, attempt: int) -> RecordingRow | None:
+    async with conn.cursor(row_factory=class_row(RecordingRow)) as cur:
+        await cur.execute(
+            """
+            DELETE FROM attempt_recordings WHERE session_id = %s AND attempt = %s
             RETURNING session_id, attempt, status, storage_key, size_bytes, failure, created_at, stored_at
             """,
             (session_id, attempt),

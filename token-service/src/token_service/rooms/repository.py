@@ -1,4 +1,5 @@
-"""Call rooms in Postgres (migration 003): what the webhooks said, and the work the sweeper claims.
+"""Call rooms (call_rooms, in the voice schema): what the webhooks said, and the work the
+sweeper claims.
 
 Every function is one statement, so webhooks landing on different token service processes and
 the sweepers of all processes can act on the same room without a lock held across a request;
@@ -8,7 +9,6 @@ statement, so one process at a time dispatches for a room.
 
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID
 
 from ..db import Connection
 
@@ -16,18 +16,6 @@ _UPSERT_ROOM = """
 INSERT INTO call_rooms (room_name) VALUES (%(room)s)
 ON CONFLICT (room_name) DO NOTHING
 """
-
-
-async def record_session(conn: Connection, room: str, session_id: UUID, attempt: int) -> None:
-    """The agent created `attempt` of `session_id` for the call in `room`."""
-    await conn.execute(
-        """
-        INSERT INTO call_rooms (room_name, session_id, attempt) VALUES (%(room)s, %(sid)s, %(att)s)
-        ON CONFLICT (room_name) DO UPDATE
-           SET session_id = excluded.session_id, attempt = excluded.attempt, updated_at = now()
-        """,
-        {"room": room, "sid": session_id, "att": attempt},
-    )
 
 
 async def room_started(conn: Connection, room: str) -> None:
@@ -90,7 +78,7 @@ async def agent_joined(conn: Connection, room: str, sid: str) -> bool:
 class AgentLeft:
     lost: bool
     """The trainee is still in the room: the caller was lost, not hung up on."""
-    session_id: UUID | None
+    session_id: str | None
     attempt: int | None
 
 
@@ -117,7 +105,7 @@ async def agent_left(conn: Connection, room: str, sid: str, *, replace: bool) ->
     return AgentLeft(lost=bool(row[0]), session_id=row[1], attempt=row[2])
 
 
-async def room_finished(conn: Connection, room: str) -> tuple[UUID | None, int | None]:
+async def room_finished(conn: Connection, room: str) -> tuple[str | None, int | None]:
     """The room is gone (its webhook said so, or livekit-server no longer knows it): nothing
     more is due for it. Returns its (session, attempt)."""
     cur = await conn.execute(
@@ -134,19 +122,16 @@ async def room_finished(conn: Connection, room: str) -> tuple[UUID | None, int |
     return (row[0], row[1]) if row is not None else (None, None)
 
 
-async def close_cut_short(conn: Connection, session_id: UUID, attempt: int, reason: str) -> bool:
-    """Complete `attempt` with the turns it has, marked cut short, unless it is complete already
-    (its final transcript came) or a newer attempt started. Returns whether it was closed."""
+async def close_cut_short(conn: Connection, session_id: str, attempt: int, reason: str) -> bool:
+    """End `attempt` with the turns it has, marked cut short, unless it is over already (its
+    final transcript came) or a newer attempt started. Returns whether it was closed."""
     cur = await conn.execute(
         """
-        WITH closed AS (
-            UPDATE sessions SET status = 'completed', ended_at = now(), updated_at = now()
-             WHERE id = %(sid)s AND current_attempt = %(att)s AND status = 'active'
-            RETURNING id, current_attempt
-        )
-        INSERT INTO attempt_cut_short (session_id, attempt, reason)
-        SELECT id, current_attempt, %(reason)s FROM closed
-        ON CONFLICT (session_id, attempt) DO NOTHING
+        UPDATE attempts AS c SET cut_short = %(reason)s, closed_at = now()
+        FROM public.sessions AS s
+        WHERE c.session_id = %(sid)s AND c.attempt = %(att)s
+          AND s.id = c.session_id AND s.current_attempt = c.attempt
+          AND c.final_at IS NULL AND c.cut_short IS NULL
         RETURNING 1
         """,
         {"sid": session_id, "att": attempt, "reason": reason},

@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from uuid import UUID
 
 import psycopg
 from livekit.protocol.models import ParticipantInfo
@@ -101,7 +100,7 @@ class CallRooms:
         await self._close(session_id, attempt, "room_finished", room)
 
     async def _close(
-        self, session_id: UUID | None, attempt: int | None, reason: str, room: str
+        self, session_id: str | None, attempt: int | None, reason: str, room: str
     ) -> None:
         if session_id is None or attempt is None:
             return

@@ -1,4 +1,5 @@
-"""Scenarios in Postgres."""
+"""Scenarios: the application's `public.scenarios`, read only; `prompt` is the caller's
+instructions."""
 
 from uuid import UUID
 
@@ -12,7 +13,7 @@ from ..db import Connection
 async def get_scenario(conn: Connection, scenario_id: UUID) -> ScenarioResponse | None:
     async with conn.cursor(row_factory=class_row(ScenarioResponse)) as cur:
         await cur.execute(
-            "SELECT id, title, caller_prompt AS prompt FROM scenarios WHERE id = %s",
-            (scenario_id,),
+            "SELECT id::uuid AS id, title, prompt FROM public.scenarios WHERE id = %s",
+            (str(scenario_id),),
         )
         return await cur.fetchone()

@@ -36,9 +36,9 @@ class SessionController(Controller):
         db: NamedDependency[Connection],
     ) -> SessionView:
         row = await repository.get_session(db, session_id)
-        if row is None:
+        if row is None or row.owner_id is None:
             raise ApiError(ApiErrorCode.NOT_FOUND, "session not found")
-        if row.user_id != user_id:
+        if not row.owned_by(user_id):
             raise ApiError(ApiErrorCode.FORBIDDEN, "the session belongs to another user")
         turns = await repository.get_turns(db, session_id)
         return repository.session_view(row, turns, await list_usage(db, session_id))

@@ -83,10 +83,11 @@ class TokenIssuer:
             assignment = await get_assignment(conn, assignment_id)
         if assignment is None:
             raise ApiError(ApiErrorCode.NOT_FOUND, "assignment not found")
-        if assignment.user_id != user_id:
+        learner_id, scenario_id = assignment
+        if learner_id != str(user_id):
             raise ApiError(ApiErrorCode.FORBIDDEN, "the assignment belongs to another user")
         return AgentDispatchMetadata(
-            user_id=user_id, assignment_id=assignment_id, scenario_id=assignment.scenario_id
+            user_id=user_id, assignment_id=assignment_id, scenario_id=scenario_id
         )
 
     async def _for_scenario(self, user_id: UUID, scenario_id: UUID) -> AgentDispatchMetadata:

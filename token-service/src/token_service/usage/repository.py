@@ -1,4 +1,4 @@
-"""attempt_usage rows (migration 004): one per attempt and source.
+"""attempt_usage rows in the voice schema: one per attempt and source.
 
 The Realtime figures arrive as running totals with every transcript batch, in any order (a
 spooled batch may come after a later one), so a row keeps the largest figure seen per column.
@@ -69,7 +69,7 @@ async def record_usage(
     conn: Connection, session_id: UUID, attempt: int, source: UsageSource, usage: ModelUsage
 ) -> None:
     params: dict[str, Any] = {
-        "session_id": session_id,
+        "session_id": str(session_id),
         "attempt": attempt,
         "source": source.value,
         "model": usage.model,
@@ -87,7 +87,7 @@ async def list_usage(conn: Connection, session_id: UUID) -> list[AttemptUsage]:
                input_cached_tokens, output_text_tokens, output_audio_tokens
         FROM attempt_usage WHERE session_id = %s ORDER BY attempt, source
         """,
-        (session_id,),
+        (str(session_id),),
     )
     by_attempt: dict[int, dict[str, ModelUsage]] = {}
     for attempt, source, model, *counts in await cur.fetchall():

@@ -1,4 +1,4 @@
-"""Users in Postgres (rows the Next.js application owns; this service only reads them)."""
+"""Users: the application's `public.users`, read only."""
 
 from uuid import UUID
 
@@ -6,6 +6,8 @@ from ..db import Connection
 
 
 async def user_exists(conn: Connection, user_id: UUID) -> bool:
-    cur = await conn.execute("SELECT EXISTS (SELECT 1 FROM users WHERE id = %s)", (user_id,))
+    cur = await conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM public.users WHERE id = %s)", (str(user_id),)
+    )
     row = await cur.fetchone()
     return bool(row and row[0])
