@@ -137,8 +137,9 @@ def _runs_text(values: list[float]) -> str:
     return ", ".join(f"{v:.1f}" for v in values) or "-"
 
 
-def render(judged: list[Judged], ref_label: str) -> str:
-    header = ("figure", f"REF {ref_label}", "working tree", "ratio", "spread", "verdict")
+def render(judged: list[Judged], ref_label: str, work_label: str = "work") -> str:
+    work_header = "working tree" if work_label == "work" else work_label
+    header = ("figure", f"REF {ref_label}", work_header, "ratio", "spread", "verdict")
     rows = [
         (
             f"{j.figure.name} ({j.figure.unit})",
@@ -191,12 +192,18 @@ def main(argv: list[str]) -> int:
     parser.add_argument("sections", nargs="*", default=list(DEFAULT_SECTIONS))
     parser.add_argument("--rounds", type=int, default=1, help="REF, work, work, REF; repeated")
     parser.add_argument("--quiet-wait", type=float, default=300.0, metavar="SECONDS")
+    parser.add_argument(
+        "--work",
+        metavar="REF2",
+        help="run REF2's tree as the working side: two past commits side by side",
+    )
     args = parser.parse_args(argv)
     _adopt_orphans()
     try:
         commit = resolve(args.ref)
         print(f"compare: building {args.ref} ({commit[:12]}) …", file=sys.stderr, flush=True)
-        sides = {"ref": Side(f"REF {args.ref}", build(args.ref)), "work": Side("work", ROOT)}
+        work = Side("work", ROOT) if args.work is None else Side(args.work, build(args.work))
+        sides = {"ref": Side(f"REF {args.ref}", build(args.ref)), "work": work}
         runs = [run_side(sides[s], args.sections, args.quiet_wait) for s in _order(args.rounds)]
     except (RefTreeError, RunFailed) as exc:
         print(f"compare: FAILED, no figures: {exc}", file=sys.stderr)
@@ -206,7 +213,7 @@ def main(argv: list[str]) -> int:
         judge(f, [f.read(d) for d in by_side["ref"]], [f.read(d) for d in by_side["work"]])
         for f in FIGURES
     ]
-    print(render(judged, f"{args.ref} ({commit[:7]})"))
+    print(render(judged, f"{args.ref} ({commit[:7]})", work.label))
     before = max(r.busy_before_pct for r in runs)
     during = max(r.others_pct for r in runs)
     print(f"\nruns: {', '.join(r.side for r in runs)} ({statistics.fmean(r.seconds for r in runs):.0f} s "
