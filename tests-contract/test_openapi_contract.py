@@ -9,8 +9,10 @@ a demo user and of the agent. Half the ids it puts in bodies and paths are the d
 requests get past "not found" into the operations' own logic, and the stateful phase follows the
 document's links from a created session to its transcript, view, evaluation and recording (free
 practice is recorded here, so a created attempt expects one and an upload is stored).
-Recordings are generated as real Ogg/Opus streams (schemathesis_hooks.py). Generation is
-derandomized and bounded, so a run is repeatable and takes the same time; a failure prints the
+Recordings are generated as real Ogg/Opus streams (schemathesis_hooks.py). Generation is bounded,
+so a run takes the same time, and runs twice: derandomized, the same requests every time, and with
+a random seed (conftest.py prints it in the session's header; `CONTRACT_SEED=<seed>` repeats that
+run), which over many runs reaches requests the fixed run never sends. A failure prints the
 request that reproduces it as a curl command.
 
 Generated requests seldom play a stored recording back with a Range that parses, so the
@@ -120,7 +122,8 @@ def caller(service: TokenService) -> str:
     return user_id
 
 
-def schemathesis_command(service: TokenService, config: Path) -> list[str]:
+def schemathesis_command(service: TokenService, config: Path, seed: int | None) -> list[str]:
+    """`seed` None: derandomized generation."""
     user_id = caller(service)
     return [
         str(SCHEMATHESIS),
@@ -130,7 +133,7 @@ def schemathesis_command(service: TokenService, config: Path) -> list[str]:
         "--checks=all",
         "--phases=examples,coverage,fuzzing,stateful",
         f"--max-examples={MAX_EXAMPLES}",
-        "--generation-deterministic",
+        "--generation-deterministic" if seed is None else f"--seed={seed}",
         "--workers=1",
         "--request-timeout=30",
         "--no-color",
@@ -141,13 +144,15 @@ def schemathesis_command(service: TokenService, config: Path) -> list[str]:
     ]
 
 
+@pytest.mark.parametrize("generation", ["derandomized", "random"])
 def test_the_service_answers_what_its_document_says(
-    token_service: TokenService, tmp_path: Path
+    token_service: TokenService, tmp_path: Path, generation: str, contract_seed: int
 ) -> None:
+    seed = contract_seed if generation == "random" else None
     config = tmp_path / "schemathesis.toml"
     config.write_text(demo_data_config(token_service), encoding="utf-8")
     result = subprocess.run(
-        schemathesis_command(token_service, config),
+        schemathesis_command(token_service, config, seed),
         capture_output=True,
         text=True,
         timeout=RUN_TIMEOUT_S,
@@ -156,7 +161,8 @@ def test_the_service_answers_what_its_document_says(
     )
     report = result.stdout + result.stderr
     print(report)
-    assert result.returncode == 0, f"schemathesis found failures:\n{report}"
+    again = "" if seed is None else f" (seed {seed}: CONTRACT_SEED={seed} make contract-test)"
+    assert result.returncode == 0, f"schemathesis found failures{again}:\n{report}"
     for phase in ("Coverage", "Fuzzing", "Stateful"):
         assert f"✅ {phase}" in report, f"the {phase} phase did not run:\n{report}"
 

@@ -87,10 +87,10 @@ export interface AgentDispatchMetadata {
   scenarioId?: string;
 }
 
-/** POST /api/livekit/token; an empty body `{}` asks for free practice. */
+/** POST /api/livekit/token; `{}` asks for free practice, and an id sent as `null` is one left out. */
 export interface TokenRequest {
-  assignmentId?: string;
-  scenarioId?: string;
+  assignmentId?: string | null;
+  scenarioId?: string | null;
 }
 
 export interface TokenResponse {

@@ -34,6 +34,11 @@ export function shouldRetryEvaluation(status: number, body: ErrorBody): boolean 
 
 export const freePractice: TokenRequest = {};
 export const assigned: TokenRequest = { assignmentId: "9c0e7b21-0000-4000-8000-000000000002" };
+// A page's "nothing chosen" may be null: the service reads it as the id left out.
+export const nothingChosen: TokenRequest = { assignmentId: null, scenarioId: null };
+
+// @ts-expect-error: an id is a string (or null), not a number
+export const numericId: TokenRequest = { scenarioId: 42 };
 
 export function roomOf(response: TokenResponse): string {
   return response.roomName;

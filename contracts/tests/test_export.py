@@ -40,6 +40,16 @@ def test_typescript_names_every_field() -> None:
     assert 'export const ATTR_SESSION_ID = "session.id" as const;' in ts
 
 
+def test_only_what_the_frontend_sends_allows_null() -> None:
+    """The token request's ids may be `null` (the service reads it as left out); what the
+    services send leaves an absent id out and never says `null`."""
+    ts = export.typescript()
+    assert "  assignmentId?: string | null;\n  scenarioId?: string | null;\n}" in ts
+    assert "| null;" not in ts.replace(
+        "  assignmentId?: string | null;\n  scenarioId?: string | null;\n", ""
+    )
+
+
 def test_schema_is_valid_json_with_every_type() -> None:
     document = json.loads(export.json_schema())
     assert set(document["$defs"]) >= {cls.__name__ for cls in export.WIRE_TYPES} | set(

@@ -66,6 +66,13 @@ def test_token_bodies_bytes() -> None:
     )
 
 
+def test_token_request_reads_a_null_id_as_left_out() -> None:
+    """A page may send `{"assignmentId": null}` for no assignment: the same request as `{}`."""
+    decoded = msgspec.json.decode(b'{"assignmentId":null,"scenarioId":null}', type=TokenRequest)
+    assert decoded == TokenRequest()
+    assert msgspec.json.encode(decoded) == b"{}"
+
+
 def test_internal_session_bodies_bytes() -> None:
     request = AssignmentSessionRequest(user_id=USER, assignment_id=ASSIGNMENT)
     assert msgspec.json.encode(request) == (

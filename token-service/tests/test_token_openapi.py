@@ -43,18 +43,26 @@ async def test_served_document_is_the_exported_one(client: Client) -> None:
     assert response.json() == json.loads(default_path().read_text(encoding="utf-8"))
 
 
+def _codes(response: dict[str, Any]) -> list[ApiErrorCode]:
+    """The codes an error response says it carries: the ErrorBody, its code narrowed."""
+    body, narrowed = response["content"]["application/json"]["schema"]["allOf"]
+    assert body == {"$ref": "#/components/schemas/ErrorBody"}
+    code = narrowed["properties"]["error"]["properties"]["code"]
+    return [ApiErrorCode(value) for value in code["enum"]]
+
+
 def test_every_error_answer_is_the_error_body_with_its_codes(generated: dict[str, Any]) -> None:
     for (method, path), operation in _operations(generated).items():
         errors = {s: r for s, r in operation["responses"].items() if not s.startswith("2")}
         assert str(STATUS_FOR_CODE[UNEXPECTED]) in errors, (method, path)
         for status, response in errors.items():
-            schema = response["content"]["application/json"]["schema"]
-            assert schema["required"] == ["error"], (method, path, status)
-            detail = schema["properties"]["error"]
-            assert set(detail["properties"]) == {"code", "message"}
-            codes = [ApiErrorCode(code) for code in detail["properties"]["code"]["enum"]]
+            codes = _codes(response)
             assert codes, (method, path, status)
             assert {STATUS_FOR_CODE[code] for code in codes} == {int(status)}, (method, path)
+    body = generated["components"]["schemas"]["ErrorBody"]
+    assert body["required"] == ["error"]
+    detail = generated["components"]["schemas"]["ErrorDetail"]
+    assert set(detail["properties"]) == set(detail["required"]) == {"code", "message"}
 
 
 def test_statuses_each_operation_can_answer(generated: dict[str, Any]) -> None:
@@ -93,9 +101,11 @@ def test_statuses_each_operation_can_answer(generated: dict[str, Any]) -> None:
 
 def test_create_session_names_who_is_unknown(generated: dict[str, Any]) -> None:
     operation = _operations(generated)[("POST", "/api/internal/sessions")]
-    not_found = operation["responses"]["404"]["content"]["application/json"]["schema"]
-    codes = not_found["properties"]["error"]["properties"]["code"]["enum"]
-    assert set(codes) == {"user_not_found", "assignment_not_found", "not_found"}
+    assert set(_codes(operation["responses"]["404"])) == {
+        ApiErrorCode.USER_NOT_FOUND,
+        ApiErrorCode.ASSIGNMENT_NOT_FOUND,
+        ApiErrorCode.NOT_FOUND,
+    }
     body = operation["requestBody"]["content"]["application/json"]["schema"]
     variants = {ref["$ref"].rsplit("/", 1)[1] for ref in body["oneOf"]}
     assert variants == {"AssignmentSessionRequest", "FreePracticeSessionRequest"}

@@ -44,6 +44,12 @@ WIRE_TYPES: Final[tuple[type[msgspec.Struct], ...]] = (
     rooms.RoomNotice,
 )
 
+FRONTEND_SENDS: Final[frozenset[type[msgspec.Struct]]] = frozenset({public_api.TokenRequest})
+"""The bodies the frontend sends: the token service reads `null` in an optional field as the field
+left out, so their interfaces say `field?: T | null` (a page may write `assignment?.id ?? null`).
+Every other interface is of a body the services send, which leave an absent field out, never
+sending `null`."""
+
 UNIONS: Final[dict[str, object]] = {
     "CreateSessionRequest": internal_api.CreateSessionRequest,
 }
@@ -132,8 +138,8 @@ def _ts_interface(cls: type[msgspec.Struct]) -> str:
     for field in info.fields:
         field_type = field.type
         optional = not field.required
-        if optional and isinstance(field_type, inspect.UnionType):
-            # Optional ids are omitted on the wire, never sent as null.
+        if optional and isinstance(field_type, inspect.UnionType) and cls not in FRONTEND_SENDS:
+            # An absent field is left out of what the services send, never sent as null.
             rest = [t for t in field_type.types if not isinstance(t, inspect.NoneType)]
             field_type = rest[0] if len(rest) == 1 else inspect.UnionType(types=tuple(rest))
         mark = "?" if optional else ""

@@ -15,7 +15,10 @@ ROOM_NAME_PREFIX: Final = "training-"
 
 
 class TokenRequest(WireStruct, frozen=True, kw_only=True):
-    """POST /api/livekit/token; an empty body `{}` asks for free practice."""
+    """POST /api/livekit/token; `{}` asks for free practice, and an id sent as `null` is one left out.
+
+    (The frontend sends this body, so its TypeScript interface allows `null`: export.FRONTEND_SENDS.)
+    """
 
     assignment_id: UUID | None = None
     scenario_id: UUID | None = None

@@ -20,29 +20,18 @@ from training_contracts import OPENAPI_PATH, USER_ID_HEADER
 
 from .assignments.controller import AssignmentController
 from .auth import require_internal_key, require_user, user_id_from
+from .bodies import StrictRequest
 from .errors import EXCEPTION_HANDLERS
 from .evaluation.controller import EvaluationController
 from .health import HealthController
 from .lost_connection import RetryOnLostConnection, request_key
 from .metrics import ServiceMetrics
-from .openapi import INTERNAL, SECURITY_COMPONENTS, USER
+from .openapi import INTERNAL, SECURITY_COMPONENTS, USER, ErrorCodeSchema
 from .recordings.controller import RecordingController
 from .recordings.internal_controller import InternalRecordingController
 from .rooms.controller import WebhookController
 from .scenarios.controller import InternalScenarioController
-from .services import (
-    attach,
-    detach,
-    open_services,
-    provide_connection,
-    provide_database_check,
-    provide_evaluations,
-    provide_metrics,
-    provide_pool,
-    provide_recordings,
-    provide_session_starter,
-    provide_transcript_store,
-)
+from .services import DEPENDENCIES, attach, detach, open_services
 from .sessions.internal_controller import InternalSessionController
 from .sessions.public_controller import SessionController
 from .settings import Settings
@@ -91,16 +80,9 @@ def _route_handlers() -> list[ControllerRouterHandler]:
 
 
 _DEPENDENCIES: Final = {
-    "db": Provide(provide_connection),
-    "db_pool": Provide(provide_pool, sync_to_thread=False),
+    **DEPENDENCIES,
     "user_id": Provide(_provide_user_id, sync_to_thread=False),
-    "evaluations": Provide(provide_evaluations, sync_to_thread=False),
-    "session_starter": Provide(provide_session_starter, sync_to_thread=False),
-    "transcript_store": Provide(provide_transcript_store, sync_to_thread=False),
-    "database_check": Provide(provide_database_check, sync_to_thread=False),
     "request_key": Provide(request_key, sync_to_thread=False),
-    "metrics": Provide(provide_metrics, sync_to_thread=False),
-    "recordings": Provide(provide_recordings, sync_to_thread=False),
 }
 
 
@@ -122,6 +104,7 @@ def create_app(settings: Settings, metrics: ServiceMetrics | None = None) -> Lit
         route_handlers=_route_handlers(),
         lifespan=[lifespan],
         dependencies=_DEPENDENCIES,
+        request_class=StrictRequest,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[RetryOnLostConnection()],
         cors_config=CORSConfig(
@@ -140,5 +123,6 @@ def create_app(settings: Settings, metrics: ServiceMetrics | None = None) -> Lit
             '`{"error": {"code", "message"}}`; each response lists the codes it can carry.',
             components=SECURITY_COMPONENTS,
         ),
+        plugins=[ErrorCodeSchema()],
         request_max_body_size=MAX_REQUEST_BODY_BYTES,
     )

@@ -1,25 +1,34 @@
-"""The OpenAPI document: every operation's error answers, from the tables the service answers by.
+"""The OpenAPI document: what Litestar derives from the handlers, error answers from the error table.
 
-A handler names the codes it raises itself (`documented(NOT_FOUND, ...)` as its
-`operation_class`); the families every handler of a kind shares are the codes errors.classify
-gives the exceptions behind them (a body that does not validate or is too large, a query
-parameter that does not validate, a path id that is not a UUID, the database down, anything
-unexpected). A handler that answers bytes of its own (a recording) says so with `success`, and
-the headers an error answer carries with `error_headers`. Each status of STATUS_FOR_CODE that the
-codes reach gets one response: the ErrorBody, its `code` one of exactly those codes. Litestar's
-own error responses (its `{status_code, detail, extra}` body, which this service never sends)
-are replaced, so the document says what the service answers and nothing else.
+Litestar documents each handler from its signature: the request body from its `data` Struct, its
+path and query parameters, its success answer from its return type. The error answers come from
+the tables the service answers by, through Litestar's `responses=`: a handler names the codes it
+raises itself (`responses=errors(NOT_FOUND, ...)`) and the families every handler of its kind
+shares, which are the codes errors.classify gives the exceptions behind them (a body that does
+not validate or is too large, a query parameter that does not validate, a path id that is not a
+UUID, the database down, anything unexpected). Each status of STATUS_FOR_CODE that the codes reach
+gets one response: the contract's ErrorBody, its `code` one of exactly those codes (ErrorCodeSchema
+writes that schema: the one plugin).
+
+Every handler's `operation_class` is ApiOperation, which keeps what Litestar derived but for
+Litestar's own error body (its `{status_code, detail, extra}`, which this service never sends),
+says that a body the handler may go without (`data: T | None = None`) is optional, and takes
+from a subclass what no signature can say: links between operations, a body that is not a
+Struct (a file, LiveKit's webhook event), answers a handler builds itself, headers of answers.
 """
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Final
+from types import MappingProxyType
+from typing import Annotated, Any, ClassVar, Final
 
 import psycopg
 from litestar import MediaType
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
     Components,
     Link,
@@ -35,8 +44,10 @@ from litestar.openapi.spec import (
     SecurityScheme,
 )
 from litestar.openapi.spec.enums import OpenAPIFormat
+from litestar.plugins import OpenAPISchemaPlugin
+from litestar.typing import FieldDefinition
 
-from training_contracts import INTERNAL_KEY_HEADER, USER_ID_HEADER, ApiErrorCode
+from training_contracts import INTERNAL_KEY_HEADER, USER_ID_HEADER, ApiErrorCode, ErrorBody
 
 from .errors import ERROR_CLASSES, STATUS_FOR_CODE, classify
 
@@ -99,23 +110,130 @@ SECURITY_COMPONENTS: Final = Components(
 )
 
 
-def _error_schema(codes: Iterable[ApiErrorCode]) -> Schema:
-    string = Schema(type=OpenAPIType.STRING)
-    return Schema(
-        type=OpenAPIType.OBJECT,
-        title="ErrorBody",
-        required=["error"],
-        properties={
-            "error": Schema(
-                type=OpenAPIType.OBJECT,
-                required=["code", "message"],
-                properties={
-                    "code": Schema(type=OpenAPIType.STRING, enum=[code.value for code in codes]),
-                    "message": string,
-                },
-            )
-        },
-    )
+class ErrorAnswer:
+    """The data container of an error response (`errors`): an ErrorBody whose code is one of
+    the ErrorCodes annotated on it. Not the ErrorBody itself: Litestar would answer that with
+    the ErrorBody component, whatever the annotation."""
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorCodes:
+    """The annotation on an ErrorAnswer: the codes its response can carry (ErrorCodeSchema reads
+    it)."""
+
+    codes: tuple[ApiErrorCode, ...]
+
+
+def _answering(codes: Iterable[ApiErrorCode]) -> Any:
+    """The data container of an error response carrying one of `codes`."""
+    return Annotated[ErrorAnswer, ErrorCodes(tuple(codes))]
+
+
+def errors(*codes: ApiErrorCode) -> dict[int, ResponseSpec]:
+    """A handler's `responses=`: one response per status the codes (and UNEXPECTED) answer
+    with, by STATUS_FOR_CODE."""
+    by_status: dict[int, list[ApiErrorCode]] = {}
+    for code in (*codes, UNEXPECTED):
+        status_codes = by_status.setdefault(STATUS_FOR_CODE[code], [])
+        if code not in status_codes:
+            status_codes.append(code)
+    return {
+        status: ResponseSpec(
+            data_container=_answering(status_codes),
+            description=f"{HTTPStatus(status).phrase}: "
+            + ", ".join(f"`{code.value}`" for code in status_codes),
+            generate_examples=False,
+        )
+        for status, status_codes in sorted(by_status.items())
+    }
+
+
+def _codes_of(field_definition: FieldDefinition) -> ErrorCodes | None:
+    return next((m for m in field_definition.metadata if isinstance(m, ErrorCodes)), None)
+
+
+class ErrorCodeSchema(OpenAPISchemaPlugin):
+    """Litestar plugin: an ErrorAnswer is the contract's ErrorBody (its component, derived from
+    the Struct) with `error.code` narrowed to the codes of its status."""
+
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        return _codes_of(field_definition) is not None
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
+        error_codes = _codes_of(field_definition)
+        assert error_codes is not None
+        body = schema_creator.for_field_definition(FieldDefinition.from_annotation(ErrorBody))
+        code = Schema(type=OpenAPIType.STRING, enum=[code.value for code in error_codes.codes])
+        narrowed = Schema(
+            type=OpenAPIType.OBJECT,
+            properties={"error": Schema(type=OpenAPIType.OBJECT, properties={"code": code})},
+        )
+        return Schema(all_of=[body, narrowed])
+
+
+def _is_error_body(response: OpenAPIResponse | Reference) -> bool:
+    """Whether `response` answers an ErrorAnswer (ErrorCodeSchema's schema), not Litestar's own
+    error body."""
+    if not isinstance(response, OpenAPIResponse) or not response.content:
+        return False
+    media = response.content.get(MediaType.JSON)
+    schema = media.schema if media is not None else None
+    if not isinstance(schema, Schema) or not schema.all_of:
+        return False
+    body = schema.all_of[0]
+    # The reference is by a key Litestar shortens to the name when it writes the components.
+    return isinstance(body, Reference) and body.ref.endswith(ErrorBody.__name__)
+
+
+_NULL: Final = Schema(type=OpenAPIType.NULL)
+
+
+def _optional(body: RequestBody) -> None:
+    """A body typed `T | None` is documented as a T the request may leave out (a handler's
+    `data: T | None = None`: None stands for no body, not for a `null` one)."""
+    for media in body.content.values():
+        schema = media.schema
+        if isinstance(schema, Schema) and schema.one_of and _NULL in schema.one_of:
+            rest = [s for s in schema.one_of if s != _NULL]
+            media.schema = rest[0] if len(rest) == 1 else Schema(one_of=rest)
+            body.description = schema.description
+            body.required = False
+
+
+def _with(response: OpenAPIResponse | Reference, **changes: Any) -> OpenAPIResponse:
+    assert isinstance(response, OpenAPIResponse), response
+    return dataclasses.replace(response, **changes)
+
+
+@dataclass
+class ApiOperation(Operation):
+    """Every handler's `operation_class` (see the module docstring); a subclass sets what the
+    handler's signature cannot say."""
+
+    links: ClassVar[Mapping[str, Link]] = MappingProxyType({})
+    """Links from the success answers to the operations they feed."""
+    body: ClassVar[RequestBody | None] = None
+    """The request body of a handler that reads its body itself."""
+    answers: ClassVar[Mapping[int, OpenAPIResponse]] = MappingProxyType({})
+    """The success answers of a handler that builds its answers itself."""
+    error_headers: ClassVar[Mapping[int, Mapping[str, OpenAPIHeader]]] = MappingProxyType({})
+    """The headers an error answer of a status carries."""
+
+    def __post_init__(self) -> None:
+        derived = self.responses or {}
+        success: dict[str, OpenAPIResponse | Reference] = {
+            str(s): r for s, r in self.answers.items()
+        } or {s: r for s, r in derived.items() if s.startswith("2")}
+        failure = {s: r for s, r in derived.items() if _is_error_body(r)}
+        if self.links:
+            success = {s: _with(r, links=dict(self.links)) for s, r in success.items()}
+        for status, headers in self.error_headers.items():
+            failure[str(status)] = _with(failure[str(status)], headers=dict(headers))
+        self.responses = {**success, **failure}
+        if self.body is not None:
+            self.request_body = self.body
+        elif isinstance(self.request_body, RequestBody):
+            _optional(self.request_body)
 
 
 def binary(media_type: str) -> dict[str, OpenAPIMediaType]:
@@ -136,69 +254,6 @@ def header(description: str, *, pattern: str) -> OpenAPIHeader:
     )
 
 
-def error_responses(
-    codes: Iterable[ApiErrorCode],
-    headers: Mapping[ApiErrorCode, Mapping[str, OpenAPIHeader]] | None = None,
-) -> dict[str, OpenAPIResponse]:
-    """One response per status the codes (and UNEXPECTED) answer with, by STATUS_FOR_CODE,
-    carrying the `headers` of its codes."""
-    by_status: dict[int, list[ApiErrorCode]] = {}
-    for code in (*codes, UNEXPECTED):
-        status_codes = by_status.setdefault(STATUS_FOR_CODE[code], [])
-        if code not in status_codes:
-            status_codes.append(code)
-    headers = headers or {}
-    unknown = set(headers) - {code for status_codes in by_status.values() for code in status_codes}
-    assert not unknown, f"headers of codes the operation does not answer: {unknown}"
-    return {
-        str(status): OpenAPIResponse(
-            description=f"{HTTPStatus(status).phrase}: "
-            + ", ".join(f"`{code.value}`" for code in status_codes),
-            content={MediaType.JSON: OpenAPIMediaType(schema=_error_schema(status_codes))},
-            headers={
-                name: value
-                for code in status_codes
-                for name, value in headers.get(code, {}).items()
-            }
-            or None,
-        )
-        for status, status_codes in sorted(by_status.items())
-    }
-
-
-def documented(
-    *codes: ApiErrorCode,
-    request_body: RequestBody | None = None,
-    links: Mapping[str, Link] | None = None,
-    success: Mapping[int, OpenAPIResponse] | None = None,
-    error_headers: Mapping[ApiErrorCode, Mapping[str, OpenAPIHeader]] | None = None,
-) -> type[Operation]:
-    """The `operation_class` of a handler that fails with `codes`: its success response kept
-    (with `links` to the operations its answer feeds) or, where it builds its answers itself,
-    `success` instead; every error response the codes' statuses, with `error_headers` on the
-    answers of their codes; and `request_body` where the handler reads its body itself."""
-    errors = error_responses(codes, error_headers)
-    own_success: dict[str, OpenAPIResponse | Reference] = {
-        str(status): response for status, response in (success or {}).items()
-    }
-
-    @dataclass
-    class DocumentedOperation(Operation):
-        def __post_init__(self) -> None:
-            success = own_success or {
-                s: r for s, r in (self.responses or {}).items() if s.startswith("2")
-            }
-            if links:
-                for response in success.values():
-                    if isinstance(response, OpenAPIResponse):
-                        response.links = dict(links)
-            self.responses = {**success, **errors}
-            if request_body is not None:
-                self.request_body = request_body
-
-    return DocumentedOperation
-
-
 def session_links(response_field: str, attempt_field: str) -> dict[str, Link]:
     """Links from an answer carrying a session id in `response_field` (and its attempt in
     `attempt_field`) to the session's operations, so a client (or schemathesis' stateful phase)
@@ -217,13 +272,15 @@ def session_links(response_field: str, attempt_field: str) -> dict[str, Link]:
     }
 
 
-UPLOADED_RECORDING_LINKS: Final = {
-    "getRecording": Link(
-        operation_id="getRecording",
-        parameters={
-            "session_id": "$request.path.session_id",
-            "attempt": "$request.query.attempt",
-        },
-    )
-}
+UPLOADED_RECORDING_LINKS: Final = MappingProxyType(
+    {
+        "getRecording": Link(
+            operation_id="getRecording",
+            parameters={
+                "session_id": "$request.path.session_id",
+                "attempt": "$request.query.attempt",
+            },
+        )
+    }
+)
 """From a stored upload to playing it back (the answer carries neither id: the request does)."""

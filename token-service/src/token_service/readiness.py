@@ -6,14 +6,23 @@ line); a database that cannot be reached then is checked by `/readyz`, which ans
 same line until the check passes. Once passed, it is not run again by this process.
 """
 
+import asyncio
+import logging
 from typing import Any, Final
 
 import psycopg
 from psycopg import sql
 
+from training_contracts import ApiErrorCode
+
 from .app_tables.required import COLUMNS_QUERY, describe, problems, query_params
-from .db import Connection
+from .db import Connection, Pool
+from .errors import ApiError
 from .migrations import migration_files
+
+logger = logging.getLogger("token_service")
+
+READY_TIMEOUT_S: Final = 2.0
 
 _LAST_MIGRATION: Final = migration_files()[-1][0]
 _REGCLASS: Final = "SELECT to_regclass(%s)"
@@ -67,15 +76,29 @@ def database_problem_now(conn: psycopg.Connection[Any], voice_schema: str) -> st
 
 
 class DatabaseCheck:
-    """The check as `/readyz` runs it: in full until it passes once, then a round trip."""
+    """The check as `/readyz` runs it: in full until it passes once, then a round trip, each
+    bounded by READY_TIMEOUT_S."""
 
-    __slots__ = ("_passed", "_voice_schema")
+    __slots__ = ("_passed", "_pool", "_voice_schema")
 
-    def __init__(self, voice_schema: str) -> None:
+    def __init__(self, pool: Pool, voice_schema: str) -> None:
+        self._pool = pool
         self._voice_schema = voice_schema
         self._passed = False
 
-    async def problem(self, conn: Connection) -> str | None:
+    async def require(self) -> None:
+        """Nothing, or 503 `not_ready` saying why."""
+        try:
+            async with asyncio.timeout(READY_TIMEOUT_S), self._pool.connection() as conn:
+                problem = await self._problem(conn)
+        except Exception as exc:  # any failure to reach the database means "not ready"
+            logger.warning("readiness check failed: %s", exc)
+            raise ApiError(ApiErrorCode.NOT_READY, "database unavailable") from exc
+        if problem is not None:
+            logger.error("not ready: %s", problem)
+            raise ApiError(ApiErrorCode.NOT_READY, problem)
+
+    async def _problem(self, conn: Connection) -> str | None:
         if self._passed:
             await conn.execute("SELECT 1")
             return None

@@ -1,7 +1,9 @@
-"""The contract's REST paths as Litestar routes: every path parameter is a UUID."""
+"""The contract's REST paths as Litestar routes: every path parameter is a UUID, `?attempt=` is
+declared once."""
 
+import dataclasses
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from litestar import post
 from litestar.params import QueryParameter
@@ -25,10 +27,15 @@ def post_ok(path: str, *, operation_id: str, summary: str, **options: Any) -> po
     )
 
 
-AttemptQuery = Annotated[
-    int | None,
-    QueryParameter(
-        name=ATTEMPT_QUERY, ge=1, le=MAX_TURN_NUMBER, description="Default: the current attempt"
-    ),
+_ATTEMPT: Final = QueryParameter(
+    name=ATTEMPT_QUERY, ge=1, le=MAX_TURN_NUMBER, description="The attempt recorded"
+)
+
+Attempt = Annotated[int, _ATTEMPT]
+"""`?attempt=N` where the request is about one attempt (an upload, a report of its failure)."""
+
+AttemptOrCurrent = Annotated[
+    int | None, dataclasses.replace(_ATTEMPT, description="Default: the current attempt")
 ]
-"""`?attempt=N` on the evaluation and recording paths; None: the session's current attempt."""
+"""`?attempt=N` on the evaluation and recording paths; None: the session's current attempt.
+(Not `Attempt | None`: Litestar would drop the bounds of a union's member.)"""

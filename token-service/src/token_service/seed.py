@@ -4,8 +4,8 @@ assignment each (the second requires a recording).
 
 `seed_demo` first creates the application's tables from the stand-in (app_tables/standin.sql)
 where the database has none of them. Fixed ids and ON CONFLICT DO NOTHING make seeding
-idempotent; it prints what the demo holds for the trainees (users, scenarios), as before the
-tables took the application's shape.
+idempotent; `token-service seed-demo` prints what the demo holds for the trainees (users with
+their assignments, scenarios) as JSON, which the suites and the contract test read.
 """
 
 import textwrap

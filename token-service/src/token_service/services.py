@@ -1,16 +1,21 @@
-"""What the handlers share, typed: built and closed by the app's lifespan, read by `services_of`.
+"""What the handlers share, typed: built and closed by the app's lifespan, handed to handlers as
+Litestar dependencies.
 
 Litestar's `State` is an untyped mapping; this module keeps one entry in it, a frozen `Services`,
-so every reader gets typed attributes instead of casting what it takes out.
+so every reader gets typed attributes instead of casting what it takes out. A handler asks for a
+service by its field name (`token_issuer: NamedDependency[TokenIssuer]`): `DEPENDENCIES` provides
+every field, and `db`, a pooled connection for the handler's duration. What runs outside a
+handler (a guard, the fast token route) reads `services_of(app.state)`.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Final
 
 import httpx
 from litestar.datastructures import State
+from litestar.di import Provide
 from livekit import api
 
 from .db import Connection, Pool, create_pool
@@ -19,12 +24,15 @@ from .evaluation.evaluator import Evaluator
 from .evaluation.service import Evaluations
 from .metrics import ServiceMetrics, start_metrics_server
 from .readiness import DatabaseCheck
-from .recordings.config import Recordings
+from .recordings.playback import RecordingPlayback
 from .recordings.storage import FilesystemStore
+from .recordings.uploads import RecordingUploads
 from .rooms.livekit import RoomControl, webhook_receiver
 from .rooms.service import CallRooms, RoomPolicy, Sweeper
+from .rooms.webhooks import RoomWebhooks
 from .sessions.service import SessionStarter
 from .sessions.transcript_store import TranscriptStore
+from .sessions.views import SessionViews
 from .settings import Settings
 from .tokens.minting import TokenMinter
 from .tokens.service import TokenIssuer
@@ -42,13 +50,15 @@ class Services:
     evaluator: Evaluator
     evaluations: Evaluations
     session_starter: SessionStarter
+    session_views: SessionViews
     transcript_store: TranscriptStore
     database_check: DatabaseCheck
     internal_key: bytes
     metrics: ServiceMetrics
-    recordings: Recordings
+    recording_playback: RecordingPlayback
+    recording_uploads: RecordingUploads
     call_rooms: CallRooms
-    webhook_receiver: api.WebhookReceiver
+    room_webhooks: RoomWebhooks
 
 
 @asynccontextmanager
@@ -104,6 +114,7 @@ def _services(
         ),
         settings.evaluation_model,
     )
+    store = FilesystemStore(settings.recordings_dir)
     return Services(
         settings=settings,
         pool=pool,
@@ -120,17 +131,19 @@ def _services(
         session_starter=SessionStarter(
             pool, metrics, record_free_practice=settings.record_free_practice
         ),
+        session_views=SessionViews(pool),
         transcript_store=TranscriptStore(pool, metrics),
-        database_check=DatabaseCheck(settings.voice_schema),
+        database_check=DatabaseCheck(pool, settings.voice_schema),
         internal_key=settings.internal_service_key.encode(),
         metrics=metrics,
-        recordings=Recordings(
-            store=FilesystemStore(settings.recordings_dir),
-            upload_timeout_s=settings.recording_upload_timeout_s,
-            record_free_practice=settings.record_free_practice,
+        recording_playback=RecordingPlayback(pool, store),
+        recording_uploads=RecordingUploads(
+            pool, store, upload_timeout_s=settings.recording_upload_timeout_s
         ),
         call_rooms=call_rooms,
-        webhook_receiver=webhook_receiver(settings.livekit_api_key, settings.livekit_api_secret),
+        room_webhooks=RoomWebhooks(
+            webhook_receiver(settings.livekit_api_key, settings.livekit_api_secret), call_rooms
+        ),
     )
 
 
@@ -150,38 +163,25 @@ def services_of(state: State) -> Services:
     return services
 
 
-# Litestar dependencies, by the names handlers ask for.
+def _provider(name: str) -> Callable[[State], object]:
+    def provide(state: State) -> object:
+        return getattr(services_of(state), name)
+
+    provide.__name__ = f"provide_{name}"
+    return provide
 
 
-def provide_pool(state: State) -> Pool:
-    return services_of(state).pool
-
-
-def provide_evaluations(state: State) -> Evaluations:
-    return services_of(state).evaluations
-
-
-def provide_session_starter(state: State) -> SessionStarter:
-    return services_of(state).session_starter
-
-
-def provide_transcript_store(state: State) -> TranscriptStore:
-    return services_of(state).transcript_store
-
-
-def provide_database_check(state: State) -> DatabaseCheck:
-    return services_of(state).database_check
-
-
-def provide_metrics(state: State) -> ServiceMetrics:
-    return services_of(state).metrics
-
-
-def provide_recordings(state: State) -> Recordings:
-    return services_of(state).recordings
-
-
-async def provide_connection(state: State) -> AsyncIterator[Connection]:
+async def _provide_connection(state: State) -> AsyncIterator[Connection]:
     """One pooled connection for the duration of a request handler."""
     async with services_of(state).pool.connection() as conn:
         yield conn
+
+
+DEPENDENCIES: Final = {
+    **{
+        field.name: Provide(_provider(field.name), sync_to_thread=False)
+        for field in fields(Services)
+    },
+    "db": Provide(_provide_connection),
+}
+"""Litestar's `dependencies=`: every Services field by its name, and `db`."""

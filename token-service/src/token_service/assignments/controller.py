@@ -11,7 +11,7 @@ from litestar.di import NamedDependency
 from training_contracts import ASSIGNMENTS_PATH, ApiErrorCode, AssignmentList
 
 from ..db import Connection
-from ..openapi import DATABASE, documented
+from ..openapi import DATABASE, ApiOperation, errors
 from . import repository
 
 
@@ -22,7 +22,8 @@ class AssignmentController(Controller):
     @get(
         operation_id="listAssignments",
         summary="The caller's assignments, newest first",
-        operation_class=documented(ApiErrorCode.UNAUTHORIZED, *DATABASE),
+        responses=errors(ApiErrorCode.UNAUTHORIZED, *DATABASE),
+        operation_class=ApiOperation,
     )
     async def list_assignments(
         self, user_id: NamedDependency[UUID], db: NamedDependency[Connection]

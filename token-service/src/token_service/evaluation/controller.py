@@ -9,8 +9,8 @@ from litestar.params import FromPath
 
 from training_contracts import EVALUATION_PATH, ApiErrorCode, Evaluation
 
-from ..openapi import DATABASE, PATH_ID, QUERY, documented
-from ..routes import AttemptQuery, post_ok
+from ..openapi import DATABASE, PATH_ID, QUERY, ApiOperation, errors
+from ..routes import AttemptOrCurrent, post_ok
 from .service import Evaluations
 
 
@@ -19,7 +19,7 @@ class EvaluationController(Controller):
         EVALUATION_PATH,
         operation_id="evaluateSession",
         summary="Evaluate an attempt of the session (409 while its transcript is pending)",
-        operation_class=documented(
+        responses=errors(
             ApiErrorCode.UNAUTHORIZED,
             ApiErrorCode.FORBIDDEN,
             ApiErrorCode.NOT_FOUND,
@@ -30,6 +30,7 @@ class EvaluationController(Controller):
             *QUERY,
             *DATABASE,
         ),
+        operation_class=ApiOperation,
     )
     async def evaluate(
         self,
@@ -37,6 +38,6 @@ class EvaluationController(Controller):
         session_id: FromPath[UUID],
         user_id: NamedDependency[UUID],
         evaluations: NamedDependency[Evaluations],
-        attempt: AttemptQuery = None,
+        attempt: AttemptOrCurrent = None,
     ) -> Evaluation:
         return await evaluations.evaluate(session_id, user_id, attempt)

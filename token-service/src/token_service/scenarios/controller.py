@@ -10,7 +10,7 @@ from training_contracts import INTERNAL_SCENARIO_PATH, ApiErrorCode, ScenarioRes
 
 from ..db import Connection
 from ..errors import ApiError
-from ..openapi import DATABASE, PATH_ID, documented
+from ..openapi import DATABASE, PATH_ID, ApiOperation, errors
 from ..routes import route
 from . import repository
 
@@ -20,9 +20,8 @@ class InternalScenarioController(Controller):
         route(INTERNAL_SCENARIO_PATH),
         operation_id="getScenario",
         summary="A scenario with its prompt",
-        operation_class=documented(
-            ApiErrorCode.UNAUTHORIZED, ApiErrorCode.NOT_FOUND, *PATH_ID, *DATABASE
-        ),
+        responses=errors(ApiErrorCode.UNAUTHORIZED, ApiErrorCode.NOT_FOUND, *PATH_ID, *DATABASE),
+        operation_class=ApiOperation,
     )
     async def get_scenario(
         self, scenario_id: FromPath[UUID], db: NamedDependency[Connection]

@@ -20,10 +20,14 @@ from training_contracts import (
     TranscriptBatch,
 )
 
-from ..openapi import BODY, DATABASE, PATH_ID, documented, session_links
+from ..openapi import BODY, DATABASE, PATH_ID, ApiOperation, errors, session_links
 from ..routes import post_ok
 from .service import SessionStarter
 from .transcript_store import TranscriptStore
+
+
+class _CreateSessionOperation(ApiOperation):
+    links = session_links("sessionId", "attempt")
 
 
 class InternalSessionController(Controller):
@@ -31,7 +35,7 @@ class InternalSessionController(Controller):
         INTERNAL_SESSIONS_PATH,
         operation_id="createSession",
         summary="Create a voice session, or the next attempt of an assignment's session",
-        operation_class=documented(
+        responses=errors(
             ApiErrorCode.UNAUTHORIZED,
             ApiErrorCode.FORBIDDEN,
             ApiErrorCode.USER_NOT_FOUND,
@@ -40,8 +44,8 @@ class InternalSessionController(Controller):
             ApiErrorCode.CONFLICT,
             *BODY,
             *DATABASE,
-            links=session_links("sessionId", "attempt"),
         ),
+        operation_class=_CreateSessionOperation,
     )
     async def create_session(
         self,
@@ -58,7 +62,7 @@ class InternalSessionController(Controller):
         INTERNAL_TRANSCRIPT_PATH,
         operation_id="storeTranscript",
         summary="Store transcript turns",
-        operation_class=documented(
+        responses=errors(
             ApiErrorCode.UNAUTHORIZED,
             ApiErrorCode.NOT_FOUND,
             ApiErrorCode.CONFLICT,
@@ -66,6 +70,7 @@ class InternalSessionController(Controller):
             *BODY,
             *DATABASE,
         ),
+        operation_class=ApiOperation,
     )
     async def store_transcript(
         self,

@@ -1,12 +1,13 @@
 """TOKEN_PATH answered in front of Litestar, for a class starting at nine o'clock.
 
 Litestar's per-request machinery (request object, handler kwargs, response object, middleware
-stack) costs more than the whole token (README and `make bench` give the figures against the
-Node peer of the seed plan). So `serve` wraps the Litestar app in `TokenFastRoute`: this one
-route is answered here, by the same TokenIssuer, with the same error classification
-(errors.classify) and CORS headers as the Litestar handler (tests run the endpoint's suite
-against both); every other request, and the lifespan, go to Litestar unchanged. The Litestar
-handler stays, so the app alone is complete and documented.
+stack) costs more than the whole token (`make bench` gives the figures, against the Node peer,
+bench/peer.py). So `serve` wraps the Litestar app in `TokenFastRoute`: this one
+route is answered here, by the same TokenIssuer, its body decoded by the same rules
+(bodies.decode_body), with the same error classification (errors.classify) and CORS headers as
+the Litestar handler (tests run the endpoint's suite against both, and hold every kind of bad
+body to the same answer); every other request, and the lifespan, go to Litestar unchanged. The
+Litestar handler stays, so the app alone is complete and documented.
 """
 
 from typing import Final
@@ -21,10 +22,10 @@ from litestar.types import HTTPResponseBodyEvent, HTTPResponseStartEvent, Receiv
 from training_contracts import TOKEN_PATH, USER_ID_HEADER, TokenRequest
 
 from ..auth import parse_user_id
+from ..bodies import decode_body
 from ..db import once_more_if_lost
 from ..errors import classify
 from ..services import services_of
-from .service import decode_token_request
 
 _WHERE: Final = f"POST {TOKEN_PATH}"
 _USER_ID_HEADER: Final = USER_ID_HEADER.encode()
@@ -35,6 +36,11 @@ _encode = msgspec.json.Encoder().encode
 
 _Answer = tuple[int, bytes, list[tuple[bytes, bytes]]]
 """Status, body and the headers beyond content type and length."""
+
+
+def _token_request(body: bytes) -> TokenRequest | None:
+    """An empty body: None (free practice), as Litestar gives the handler's `data`."""
+    return decode_body(body, TokenRequest, _WHERE) if body else None
 
 
 def _failed(exc: Exception) -> _Answer:
@@ -91,7 +97,7 @@ class TokenFastRoute:
     async def _answer(self, user_header: bytes | None, receive: Receive) -> _Answer:
         try:
             user_id = parse_user_id(user_header.decode("latin-1") if user_header else None)
-            request = decode_token_request(await self._read_body(receive))
+            request = _token_request(await self._read_body(receive))
         except Exception as exc:
             return _failed(exc)
         # as lost_connection.py does for Litestar's routes

@@ -9,7 +9,6 @@ applies when the join creates the room.
 import secrets
 from uuid import UUID
 
-import msgspec
 from prometheus_client import Counter
 
 from training_contracts import (
@@ -27,18 +26,6 @@ from ..errors import ApiError
 from ..scenarios.repository import get_scenario
 from ..users.known import KnownUsers
 from .minting import TokenMinter
-
-_decode_request = msgspec.json.Decoder(TokenRequest).decode
-
-
-def decode_token_request(body: bytes) -> TokenRequest | None:
-    """The request body, `None` when empty (free practice), or 400."""
-    if not body:
-        return None
-    try:
-        return _decode_request(body)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise ApiError(ApiErrorCode.BAD_REQUEST, str(exc)) from exc
 
 
 class TokenIssuer:
