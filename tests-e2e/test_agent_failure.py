@@ -13,8 +13,7 @@ import time
 import uuid
 from typing import Any
 
-from e2e_support import record_latency
-
+from devstack.harness import record_latency
 from devstack.ports import free_port
 from devstack.stack import Stack
 from devstack.tokens import mint_token

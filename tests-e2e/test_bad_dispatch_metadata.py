@@ -4,8 +4,7 @@ invalid_metadata on the agent's participant, and the agent leaves instead of han
 import time
 from typing import Any
 
-from e2e_support import JOIN_TIMEOUT_S, record_latency
-
+from devstack.harness import JOIN_TIMEOUT_S, record_latency
 from devstack.stack import Stack
 from devstack.tokens import mint_token
 from devstack.trainee import Trainee

@@ -5,22 +5,11 @@ seed-demo makes one demo assignment require recording (`requireRecording`), not 
 """
 
 # Deadlines are these waits' contract (the failure says what never came).
-# ruff: noqa: ASYNC109
 
-import asyncio
 import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from e2e_support import (
-    REPLY_TIMEOUT_S,
-    TRAINEE_LINES,
-    FrontendApi,
-    clip,
-    record_latency,
-    start_call,
-)
 from recording_support import (
     RECORDING_TIMEOUT_S,
     Audio,
@@ -30,8 +19,17 @@ from recording_support import (
     wait_for_recording,
 )
 
+from devstack.harness import (
+    REPLY_TIMEOUT_S,
+    TRAINEE_LINES,
+    FrontendApi,
+    clip,
+    record_latency,
+    start_call,
+)
 from devstack.stack import Stack
 from devstack.trainee import Trainee
+from devstack.waits import until
 from training_contracts import (
     ATTR_RECORDING,
     ATTR_SESSION_ID,
@@ -208,16 +206,15 @@ async def test_token_service_down_at_upload_spools_then_delivers_once(
         stack.stop_token_service()
         await trainee.leave()
         # The job gives up on the upload within its bounds and leaves the file in the spool.
-        await _wait_for(
-            lambda: bool(
-                log_events(
-                    (stack.log_dir / "agent.log"),
-                    "recording not delivered, spooled",
-                    session_id=session_id,
-                )
+        await until(
+            "job giving up on the upload",
+            lambda: log_events(
+                (stack.log_dir / "agent.log"),
+                "recording not delivered, spooled",
+                session_id=session_id,
             ),
             RECORDING_TIMEOUT_S,
-            "the job to give up on the upload",
+            poll=0.25,
         )
         # In the spool: as it is, or claimed by a redelivery pass trying it right now.
         assert list(spooled.parent.glob(spooled.name + "*")), list(spooled.parent.iterdir())
@@ -233,20 +230,13 @@ async def test_token_service_down_at_upload_spools_then_delivers_once(
         TEST, "token service back->spooled recording stored", time.monotonic() - restarted
     )
     assert decode_ogg(data).channels == 2
-    await _wait_for(
+    await until(
+        "removal of the spool file",
         lambda: not list(spooled.parent.glob(spooled.name + "*")),
         10.0,
-        "the spool file to be removed",
+        poll=0.25,
     )
     delivered = log_events(
         (stack.log_dir / "agent.log"), "spooled recording delivered", session_id=str(session_id)
     )
     assert [event["stored"] for event in delivered] == [True]
-
-
-async def _wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {what} within {timeout} s")
-        await asyncio.sleep(0.25)

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-from e2e_support import JOIN_TIMEOUT_S, record_latency
 
+from devstack.harness import JOIN_TIMEOUT_S, record_latency
 from devstack.stack import Stack
 from devstack.tokens import mint_token
 from devstack.trainee import Trainee

@@ -13,36 +13,21 @@ from typing import Any
 
 import msgspec
 import psycopg
-from e2e_support import (
+from livekit import rtc
+
+from devstack.harness import (
     TRANSCRIPT_TIMEOUT_S,
     FrontendApi,
     record_latency,
     start_call,
+    stub_connections_since,
     turns_of,
 )
-from livekit import rtc
-
 from devstack.heard import Heard, StoredTurn, heard_and_said, unlike_heard
 from devstack.stack import Stack
 from devstack.trainee import ATTR_AGENT_STATE, Trainee
 from devstack.waits import until
 from training_contracts import ATTR_SESSION_ID, Evaluation, RoomNotice, SessionView, TurnView
-
-
-async def connections_since(
-    stack: Stack, since_wall: float, count: int, timeout: float = 20.0
-) -> list[dict[str, Any]]:
-    """The first `count` Realtime connections the stub accepted since `since_wall`
-    (time.time()), once each has its instructions, in the order they connected."""
-    deadline = time.monotonic() + timeout
-    while True:
-        state = await asyncio.to_thread(stack.stub_state)
-        fresh = [c for c in state["connections"] if c["connected_at"] >= since_wall]
-        if len(fresh) >= count and all(c["instructions"] for c in fresh[:count]):
-            return fresh[:count]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{len(fresh)} of {count} Realtime connections since {since_wall}")
-        await asyncio.sleep(0.1)
 
 
 async def model_conversation(stack: Stack, connection_id: str) -> list[Heard]:
@@ -159,7 +144,7 @@ async def begin_call(
         name=name,
     )
     try:
-        [connection] = await connections_since(stack, since, 1)
+        connection = (await stub_connections_since(stack, since))[0]
         attempt = (await frontend.get_session(user["userId"], session_id)).attempt
     except BaseException:
         await trainee.leave()

@@ -4,9 +4,9 @@ said is stored once, and the first request after Postgres is back succeeds."""
 import time
 
 import pytest
-from e2e_support import TRAINEE_LINES, FrontendApi, exchange, record_latency
 from faults_support import assert_call_stored, begin_call, evaluated
 
+from devstack.harness import TRAINEE_LINES, FrontendApi, exchange, record_latency
 from devstack.stack import Stack
 
 pytestmark = pytest.mark.timeout(120)

@@ -4,9 +4,9 @@ stored within seconds of the service answering again, once."""
 import time
 
 import pytest
-from e2e_support import TRAINEE_LINES, FrontendApi, exchange
 from faults_support import assert_call_stored, begin_call, evaluated
 
+from devstack.harness import TRAINEE_LINES, FrontendApi, exchange
 from devstack.stack import Stack
 
 pytestmark = pytest.mark.timeout(120)

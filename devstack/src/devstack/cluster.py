@@ -131,6 +131,14 @@ class ClusterStack(Stack):
         self.nodes.pop(name, None)
         self._parts.stop(name)
 
+    def restore_node(self, name: str) -> None:
+        """After `stop_node(name)`: the node runs again and its worker, started anew, is
+        registered with it, as when the cluster started."""
+        i = list(self._node_ports).index(name) + 1
+        self.start_node(name)
+        self.stop_agent(_worker(i))
+        self._start_cluster_worker(i)
+
     # -- the services ----------------------------------------------------------------------------
 
     def _services(self) -> dict[str, Callable[[], object]]:
