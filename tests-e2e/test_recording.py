@@ -77,6 +77,18 @@ def demo_user(demo: dict[str, Any], *, recorded: bool) -> dict[str, Any]:
     return user
 
 
+async def start_assignment_call(
+    stack: Stack, demo: dict[str, Any], *, recorded: bool
+) -> tuple[str, Trainee, str]:
+    """A call of the demo assignment that does (or does not) require recording: the user's id,
+    the trainee in the call, the session's id."""
+    user = demo_user(demo, recorded=recorded)
+    trainee, session_id = await start_call(
+        stack.token_service_url, user["userId"], TEST, assignment_id=user["assignmentId"]
+    )
+    return user["userId"], trainee, session_id
+
+
 def first_onset(audio: Audio, channel: int, after: float = 0.0) -> float:
     """Seconds from the start to the first 10 ms block louder than SPEAKING_RMS."""
     block = audio.rate // 100
@@ -90,11 +102,7 @@ def first_onset(audio: Audio, channel: int, after: float = 0.0) -> float:
 async def test_recorded_call_has_both_sides_and_seeks(
     stack: Stack, demo: dict[str, Any], frontend: FrontendApi
 ) -> None:
-    user = demo_user(demo, recorded=True)
-    user_id = user["userId"]
-    trainee, session_id = await start_call(
-        stack.token_service_url, user_id, TEST, assignment_id=user["assignmentId"]
-    )
+    user_id, trainee, session_id = await start_assignment_call(stack, demo, recorded=True)
     try:
         # Published with session.id, so the frontend shows it before anyone speaks.
         assert trainee.agent_attributes.get(ATTR_RECORDING) == RECORDING_ON
@@ -168,11 +176,7 @@ async def _assert_ranges(
 async def test_an_unrecorded_assignment_has_no_recording(
     stack: Stack, demo: dict[str, Any], frontend: FrontendApi
 ) -> None:
-    user = demo_user(demo, recorded=False)
-    user_id = user["userId"]
-    trainee, session_id = await start_call(
-        stack.token_service_url, user_id, TEST, assignment_id=user["assignmentId"]
-    )
+    user_id, trainee, session_id = await start_assignment_call(stack, demo, recorded=False)
     try:
         assert trainee.agent_attributes.get(ATTR_RECORDING) == RECORDING_OFF
         ended = await trainee.say(await clip(TRAINEE_LINES[0]))
@@ -193,11 +197,7 @@ async def test_token_service_down_at_upload_spools_then_delivers_once(
     stack: Stack, demo: dict[str, Any], frontend: FrontendApi
 ) -> None:
     assert stack.agent is not None
-    user = demo_user(demo, recorded=True)
-    user_id = user["userId"]
-    trainee, session_id = await start_call(
-        stack.token_service_url, user_id, TEST, assignment_id=user["assignmentId"]
-    )
+    user_id, trainee, session_id = await start_assignment_call(stack, demo, recorded=True)
     attempt = (await frontend.get_session(user_id, session_id)).attempt
     spooled = stack.agent.spool_dir / "recordings" / f"{session_id}_{attempt}.ogg"
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,8 +16,10 @@ import psycopg
 from livekit import rtc
 
 from devstack.harness import (
+    TRAINEE_LINES,
     TRANSCRIPT_TIMEOUT_S,
     FrontendApi,
+    exchange,
     record_latency,
     start_call,
     stub_connections_since,
@@ -191,3 +193,44 @@ async def evaluated(frontend: FrontendApi, call: Call, *, since: float, what: st
     record_latency(call.test, what, answered - since)
     assert evaluation.attempt == call.attempt
     return evaluation
+
+
+async def assert_whole_once_fault_cleared(
+    stack: Stack, frontend: FrontendApi, call: Call, *, since: float, event: str, timeout: float
+) -> None:
+    """After a fault cleared at `since` (`event`: what cleared it): the call's four turns are
+    stored once, as heard, within `timeout`, and its evaluation answers, not cut short."""
+    await assert_call_stored(
+        stack,
+        frontend,
+        call,
+        since=since,
+        said=4,
+        what=f"{event}->transcript stored",
+        timeout=timeout,
+    )
+    evaluation = await evaluated(frontend, call, since=since, what=f"{event}->evaluation 200")
+    assert not evaluation.cut_short
+
+
+async def hang_up_while_down(
+    stack: Stack, call: Call, *, stop: Callable[[], object], start: Callable[[], object]
+) -> float:
+    """Two exchanges, then `stop` a part of the stack and hang up: the final transcript meets
+    the part down and waits in the worker's spool; then `start` it again. Returns when
+    (monotonic) the part was back."""
+    try:
+        await exchange(call.trainee, TRAINEE_LINES[:2])
+        [worker] = stack.workers.values()
+        mark = len(worker.process.log_text())
+        stop()
+        try:
+            await call.trainee.leave()
+            await worker.process.await_line(
+                "final transcript not delivered, spooled", 20.0, start=mark
+            )
+        finally:
+            start()
+    finally:
+        await call.trainee.leave()
+    return time.monotonic()

@@ -5,6 +5,7 @@ pytest plugin of the media suites (docs/testing.md)."""
 from .conversation import (
     JOIN_TIMEOUT_S,
     REPLY_TIMEOUT_S,
+    agent_refuses,
     assert_conversation,
     clip,
     exchange,
@@ -25,6 +26,7 @@ __all__ = [
     "TRAINEE_LINES",
     "TRANSCRIPT_TIMEOUT_S",
     "FrontendApi",
+    "agent_refuses",
     "assert_conversation",
     "clip",
     "exchange",

@@ -7,10 +7,11 @@ and check what was stored against what was said."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from typing import Any
 
-from training_contracts import TurnView
+from training_contracts import ATTR_ERROR, ATTR_SESSION_ID, AgentErrorCode, TurnView
 
 from ..speech import SpeechClip, render_speech
 from ..stack import Stack
@@ -23,6 +24,7 @@ from .lines import CALLER_LINES
 JOIN_TIMEOUT_S = 30.0
 """Join -> `session.id`: dispatch, job process, session creation."""
 REPLY_TIMEOUT_S = 20.0
+AGENT_GONE_TIMEOUT_S = 15.0
 CONNECTION_TIMEOUT_S = 20.0
 
 _CLIPS: dict[str, SpeechClip] = {}
@@ -70,6 +72,35 @@ async def start_call(
         await trainee.leave()
         raise
     return trainee, session_id
+
+
+async def agent_refuses(
+    livekit_url: str,
+    token: str,
+    code: AgentErrorCode,
+    test: str,
+    *,
+    label: str = "",
+    timeout: float = JOIN_TIMEOUT_S,
+) -> float:
+    """Join with `token` (one the token service would never mint): the agent publishes `error` =
+    `code` instead of `session.id`, then leaves the call. Records join->error and error->agent
+    left (after `label`); returns join->error in seconds."""
+    trainee = Trainee()
+    try:
+        await trainee.connect(livekit_url, token)
+        assert trainee.joined_at is not None
+        key, value = await trainee.wait_for_any_attribute([ATTR_SESSION_ID, ATTR_ERROR], timeout)
+        assert (key, value) == (ATTR_ERROR, code)
+        join_to_error = trainee.attribute_seen_at[ATTR_ERROR] - trainee.joined_at
+        record_latency(test, f"{label}join->error", join_to_error)
+        # Nothing hangs: the failed agent leaves the call.
+        t0 = time.monotonic()
+        await trainee.wait_for_agent_gone(AGENT_GONE_TIMEOUT_S)
+        record_latency(test, f"{label}error->agent left", time.monotonic() - t0)
+    finally:
+        await trainee.leave()
+    return join_to_error
 
 
 async def exchange(trainee: Trainee, lines: Sequence[str]) -> None:
