@@ -55,11 +55,11 @@ async def test_metrics_move_with_a_call(cluster: ClusterStack, user_id: str) -> 
     # The job counts its model usage as it ends, after its final batch was stored.
     output_audio = {"model": "gpt-realtime", "kind": "output_audio"}
 
-    def job_ended() -> Samples | None:
+    def usage_counted() -> Samples | None:
         after = scrape_all(cluster, WORKERS)
         return after if moved(w_before, after, "agent_model_tokens_total", **output_audio) else None
 
-    w_after = await until("the job's model usage counted", job_ended, 15.0, poll=0.2)
+    w_after = await until("the job's model usage counted", usage_counted, 15.0, poll=0.2)
 
     # token service
     assert moved(ts_before, ts_after, "token_service_tokens_minted_total") == 1
@@ -77,7 +77,13 @@ async def test_metrics_move_with_a_call(cluster: ClusterStack, user_id: str) -> 
 
     # workers
     assert total(w_during, "agent_calls_running") == 1
-    assert total(w_after, "agent_calls_running") == 0
+    # and the worker's next load report counts it out
+    await until(
+        "no call running in the workers' metrics",
+        lambda: total(scrape_all(cluster, WORKERS), "agent_calls_running") == 0,
+        5.0,
+        poll=0.2,
+    )
     assert moved(w_before, w_after, "agent_session_published_seconds_count") == 1
     assert moved(w_before, w_after, "agent_transcript_batches_total", outcome="delivered") >= 1
     assert moved(w_before, w_after, "agent_call_setup_failures_total") == 0
