@@ -64,6 +64,8 @@ async def _kill_mid_call(stack: Stack, call: Call, *, said: int) -> tuple[float,
         return max(t for t in times if t is not None)
 
     last = await until(f"{said} complete turns", all_complete, 10.0)
+    # A moment in time, not a condition to wait on: the promise under test is that a turn complete
+    # STORED_WITHIN_S before a kill is stored, so the kill must come no sooner than that.
     await asyncio.sleep(max(0.0, last + STORED_WITHIN_S + KILL_MARGIN_S - time.time()))
     complete_by = time.time() - STORED_WITHIN_S
     stack.kill_agent(worker_holding(stack, call.trainee.token.room_name))
