@@ -87,8 +87,7 @@ lint: install $(TSC) $(WEB_STAMP) $(BROWSER_STAMP) ## ruff, mypy --strict over e
 	  echo "mypy --strict $$pkg"; .venv/bin/mypy $$pkg/src $$pkg/tests; done
 	.venv/bin/mypy devstack/src tests bench containers
 	.venv/bin/mypy tests-e2e
-	@# tests-faults uses the end-to-end suite's conversation steps (e2e_support).
-	MYPYPATH=tests-e2e .venv/bin/mypy tests-faults
+	.venv/bin/mypy tests-faults
 	.venv/bin/mypy tests-browser
 	.venv/bin/mypy tests-cluster
 	.venv/bin/mypy tests-contract

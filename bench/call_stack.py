@@ -1,17 +1,11 @@
 """The stack the call sections run on: what the stub hears and answers, and how the worker is set up
 when many calls share it."""
 
-from typing import Any
-
+from devstack.harness import TRAINEE_LINES, stub_script
 from devstack.stack import Stack
 
-LINE = "Hello, you've reached the support line. My name is Sam. What's going on tonight?"
+LINE = TRAINEE_LINES[0]
 REPLY_MS = 1200
-STUB_SCRIPT: dict[str, Any] = {
-    "user_transcripts": [LINE],
-    "replies": ["Hi. I don't really know why I called."],
-    "reply_ms": REPLY_MS,
-}
 
 MANY_CALLS_AGENT_ENV = {
     # Room for every step: the worker's own ceiling (JOB_CAPACITY x LiveKit's 0.7 threshold) must
@@ -31,7 +25,7 @@ def call_stack(
     """A stack whose stub answers LINE with a reply of `reply_ms`; `many_calls` sets the worker
     up for a crowd, `recorded` records every call."""
     return Stack(
-        stub_script={**STUB_SCRIPT, "reply_ms": reply_ms},
+        stub_script=stub_script(1, reply_ms=reply_ms),
         agent_env=MANY_CALLS_AGENT_ENV if many_calls else None,
         token_service_env=RECORDED_TOKEN_SERVICE_ENV if recorded else None,
     )

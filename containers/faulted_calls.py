@@ -31,15 +31,14 @@ from pathlib import Path
 import httpx
 import msgspec
 
+from devstack.harness import TRAINEE_LINES, clip, stub_script
 from devstack.heard import Heard, StoredTurn, heard_and_said, unlike_heard
-from devstack.speech import render_speech
 from devstack.trainee import Trainee
 from devstack.waits import until
 from training_contracts import SESSION_PATH, USER_ID_HEADER, SessionView, fill
 
-SAID = ("Hello, this is the support line. What's happening tonight?", "I'm here. Go on.")
-ANSWERS = ("Hi. I don't really know where to start.", "I lost my job today. I feel useless.")
-STUB_SCRIPT = {"user_transcripts": list(SAID), "replies": list(ANSWERS), "reply_ms": 1500}
+SAID = TRAINEE_LINES[:2]
+STUB_SCRIPT = stub_script(len(SAID))
 TURNS = 2 * len(SAID)
 JOIN_TIMEOUT_S = 60.0
 REPLY_TIMEOUT_S = 30.0
@@ -125,7 +124,7 @@ async def begin(stack: Stack, user_id: str) -> Call:
 
 
 async def exchange(trainee: Trainee, line: str) -> None:
-    ended = await trainee.say(await asyncio.to_thread(render_speech, line))
+    ended = await trainee.say(await clip(line))
     await trainee.wait_for_agent_reply(after=ended, timeout=REPLY_TIMEOUT_S)
 
 
@@ -151,12 +150,9 @@ async def stored_as_heard(stack: Stack, call: Call, *, completed: bool) -> Sessi
             problem = f"attempt {call.attempt} still {session.status}"
         return None if problem else session
 
-    try:
-        return await until("transcript as heard", matches, STORED_TIMEOUT_S, poll=0.5)
-    except AssertionError:
-        raise AssertionError(
-            f"not stored as heard in {STORED_TIMEOUT_S:.0f} s: {problem}"
-        ) from None
+    return await until(
+        "transcript as heard", matches, STORED_TIMEOUT_S, poll=0.5, context=lambda: problem
+    )
 
 
 async def faulted(stack: Stack, user_id: str, fault: Callable[[Call], Awaitable[None]]) -> Call:

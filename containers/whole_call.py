@@ -10,31 +10,19 @@ the evaluation answered 200. Exit status 1 with the reason on any miss.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import subprocess
 import sys
 import time
 from typing import Any
 
-import httpx
-import msgspec
+from devstack.harness import TRAINEE_LINES, FrontendApi
+from training_contracts import ATTR_SESSION_ID, Evaluation, Role, SessionView
 
-from training_contracts import (
-    ATTR_SESSION_ID,
-    EVALUATION_PATH,
-    SESSION_PATH,
-    USER_ID_HEADER,
-    Evaluation,
-    Role,
-    SessionView,
-    fill,
-)
-
-LINE = "Hello, you've reached the support line. My name is Sam. What's going on tonight?"
-COMPLETED = "completed"
+LINE = TRAINEE_LINES[0]
 TRAINEE_TIMEOUT_S = 120.0
 STORED_TIMEOUT_S = 30.0
-EVALUATION_TRIES = 20
 
 
 JOIN_RETRY_PAUSE_S = 3.0
@@ -78,36 +66,20 @@ def run_trainee(token_service: str, user_id: str) -> str:
     return str(attribute["value"])
 
 
-def stored_session(client: httpx.Client, user_id: str, session_id: str) -> SessionView:
-    """The session once its attempt is completed, with both roles' turns."""
-    deadline = time.monotonic() + STORED_TIMEOUT_S
-    while True:
-        response = client.get(
-            fill(SESSION_PATH, session_id=session_id), headers={USER_ID_HEADER: user_id}
-        )
-        if response.status_code != 200:
-            raise CallFailed(f"GET session: {response.status_code} {response.text}")
-        session = msgspec.json.decode(response.content, type=SessionView)
-        roles = {turn.role for turn in session.turns if turn.attempt_number == session.attempt}
-        if session.status == COMPLETED and roles == {Role.USER, Role.ASSISTANT}:
-            return session
-        if time.monotonic() > deadline:
-            raise CallFailed(f"transcript not stored in {STORED_TIMEOUT_S} s: {session}")
-        time.sleep(0.5)
-
-
-def evaluation(client: httpx.Client, user_id: str, session_id: str) -> Evaluation:
-    """The frontend's loop: 409 (transcript pending) is retried, a bounded number of times."""
-    for _ in range(EVALUATION_TRIES):
-        response = client.post(
-            fill(EVALUATION_PATH, session_id=session_id), headers={USER_ID_HEADER: user_id}
-        )
-        if response.status_code == 200:
-            return msgspec.json.decode(response.content, type=Evaluation)
-        if response.status_code != 409:
-            raise CallFailed(f"evaluation: {response.status_code} {response.text}")
-        time.sleep(1.0)
-    raise CallFailed(f"evaluation still pending after {EVALUATION_TRIES} tries")
+async def stored_and_evaluated(
+    token_service: str, user_id: str, session_id: str
+) -> tuple[SessionView, Evaluation]:
+    """The session once its attempt is completed, with both roles' turns, then the frontend's
+    evaluation loop (409 transcript pending is asked again, a bounded number of times)."""
+    frontend = FrontendApi(token_service)
+    session, _ = await frontend.wait_for_transcript(
+        user_id, session_id, timeout=STORED_TIMEOUT_S, poll=0.5
+    )
+    roles = {turn.role for turn in session.turns if turn.attempt_number == session.attempt}
+    if roles != {Role.USER, Role.ASSISTANT}:
+        raise CallFailed(f"the stored transcript lacks a role: {session}")
+    evaluation, _, _ = await frontend.evaluation_with_retry(user_id, session_id)
+    return session, evaluation
 
 
 def call(token_service: str, user_id: str, join_attempts: int) -> str:
@@ -142,12 +114,10 @@ def main() -> int:
     try:
         session_id = call(args.token_service, user_id, args.join_attempts)
         print(f"  session.id {session_id} published, the caller heard")
-        with httpx.Client(base_url=args.token_service, timeout=15.0, trust_env=False) as client:
-            session = stored_session(client, user_id, session_id)
-            print(f"  transcript stored: {len(session.turns)} turns, status {session.status}")
-            result = evaluation(client, user_id, session_id)
-            print(f"  evaluation 200: score {result.overall_score}, model {result.model}")
-    except CallFailed as exc:
+        session, result = asyncio.run(stored_and_evaluated(args.token_service, user_id, session_id))
+        print(f"  transcript stored: {len(session.turns)} turns, status {session.status}")
+        print(f"  evaluation 200: score {result.overall_score}, model {result.model}")
+    except (CallFailed, AssertionError) as exc:
         print(f"whole call FAILED: {exc}", file=sys.stderr)
         return 1
     print("whole call: ok")

@@ -33,6 +33,7 @@ import msgspec
 import numpy as np
 from livekit import api
 
+from devstack import harness
 from devstack.ports import free_port
 from devstack.runs import new_run_dir
 from devstack.speech import SAMPLE_RATE, render_speech
@@ -51,19 +52,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO_ROOT / ".data" / "browser"
 KEEP_RUNS = 5
 
-TRAINEE_LINES = (
-    "Hello, you've reached the support line. My name is Sam. What's going on tonight?",
-    "That sounds really hard. Can you tell me more about it?",
-)
-CALLER_LINES = (
-    "Hi. I don't really know why I called. Everything just feels like too much.",
-    "I lost my job this morning and I haven't told anyone yet.",
-)
-STUB_SCRIPT = {
-    "user_transcripts": list(TRAINEE_LINES),
-    "replies": list(CALLER_LINES),
-    "reply_ms": 1500,
-}
+TURNS = 2
+TRAINEE_LINES = harness.TRAINEE_LINES[:TURNS]
+CALLER_LINES = harness.CALLER_LINES[:TURNS]
 LEAD_IN_S = 1.0
 """Silence before the first line: the page has published its microphone by then."""
 GAP_S = 4.0
@@ -250,7 +241,7 @@ def main() -> int:
     allow_page_origin(web_port)
     with Stack(
         log_dir=run_dir / "logs",
-        stub_script=STUB_SCRIPT,
+        stub_script=harness.stub_script(TURNS),
         token_service_env=ROOM_BOUNDS,
         on_status=status,
     ) as stack:

@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
-import msgspec
 from prometheus_client.parser import text_string_to_metric_families
 
 from devstack.cluster import ClusterStack
-from devstack.speech import render_speech
+from devstack.harness import (
+    JOIN_TIMEOUT_S,
+    REPLY_TIMEOUT_S,
+    TRAINEE_LINES,
+    FrontendApi,
+    clip,
+)
 from devstack.trainee import Trainee, fetch_token
-from training_contracts import SESSION_PATH, USER_ID_HEADER, SessionView, fill
+from training_contracts import SessionView
 
-TRAINEE_LINE = "Hello, you've reached the support line. My name is Sam. What's going on tonight?"
-CALLER_LINE = "Hi. I don't really know why I called. Everything just feels like too much."
-STUB_SCRIPT: dict[str, Any] = {
-    "user_transcripts": [TRAINEE_LINE],
-    "replies": [CALLER_LINE],
-    "reply_ms": 1200,
-}
-
-JOIN_TIMEOUT_S = 30.0
-REPLY_TIMEOUT_S = 20.0
-STORED_TIMEOUT_S = 45.0
+REPLY_MS = 1200
 
 PLACEMENTS: list[tuple[str, str, str, str, str]] = []
 """(test, room, node, worker, token service), printed at the end of the run."""
@@ -50,7 +42,7 @@ async def converse(cluster: ClusterStack, *, token_service: str, node: str, user
     try:
         await trainee.connect(cluster.nodes[node].url, token.token)
         session_id = await trainee.wait_for_session_id(JOIN_TIMEOUT_S)
-        ended = await trainee.say(render_speech(TRAINEE_LINE), then_silence=0.5)
+        ended = await trainee.say(await clip(TRAINEE_LINES[0]), then_silence=0.5)
         await trainee.wait_for_agent_reply(after=ended, timeout=REPLY_TIMEOUT_S)
     except BaseException:
         await trainee.leave()
@@ -60,17 +52,9 @@ async def converse(cluster: ClusterStack, *, token_service: str, node: str, user
 
 async def stored_session(cluster: ClusterStack, call: Call, *, via: str) -> SessionView:
     """The session read through token service `via` once its transcript is stored."""
-    url = cluster.token_services[via].url + fill(SESSION_PATH, session_id=call.session_id)
-    deadline = time.monotonic() + STORED_TIMEOUT_S
-    async with httpx.AsyncClient(timeout=10.0, trust_env=False) as client:
-        while True:
-            response = await client.get(url, headers={USER_ID_HEADER: call.user_id})
-            assert response.status_code == 200, response.text
-            view = msgspec.json.decode(response.content, type=SessionView)
-            if view.status == "completed":
-                return view
-            assert time.monotonic() < deadline, f"transcript of {call.room} never stored"
-            await asyncio.sleep(0.5)
+    frontend = FrontendApi(cluster.token_services[via].url)
+    session, _ = await frontend.wait_for_transcript(call.user_id, call.session_id, poll=0.5)
+    return session
 
 
 def record_placement(test: str, cluster: ClusterStack, call: Call) -> tuple[str, str]:
@@ -100,3 +84,11 @@ def total(samples: Samples, name: str, **labels: str) -> float:
     """The sum of `name` over the series whose labels include `labels`."""
     wanted = set(labels.items())
     return sum(v for (n, ls), v in samples.items() if n == name and wanted <= set(ls))
+
+
+def gauge(samples: Samples, name: str) -> float:
+    """The value of the one series `name` (a gauge without labels); AssertionError when the
+    service does not export it."""
+    values = [v for (n, _), v in samples.items() if n == name]
+    assert len(values) == 1, f"{name}: {len(values)} series"
+    return values[0]

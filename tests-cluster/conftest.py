@@ -1,39 +1,31 @@
 """One cluster for the suite: Redis, two livekit-server nodes, two workers, two token services on
-one Postgres, the OpenAI stub (devstack.ClusterStack). Logs under `.data/cluster-logs/<run>/`."""
+one Postgres, the OpenAI stub (devstack.ClusterStack), in a network namespace of its own
+(devstack.harness.plugin). Logs under `.data/cluster-logs/<run>/`.
+
+Each test leaves the cluster as it found it (both nodes up, each worker registered with its own),
+so the tests pass in any order."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from cluster_support import PLACEMENTS, STUB_SCRIPT, TRAINEE_LINE
+from cluster_support import PLACEMENTS, REPLY_MS
 
-from devstack import netns
 from devstack.cluster import ClusterStack
-from devstack.runs import new_run_dir
-from devstack.speech import render_speech
+from devstack.harness import stub_script, suite_stack, write_run_summary
 
-_LOG_ROOT = Path(__file__).resolve().parents[1] / ".data" / "cluster-logs"
+pytest_plugins = ["devstack.harness.plugin"]
+
 _KEEP_RUNS = 5
 _RUN: dict[str, Any] = {}
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # Calls carry media: a namespace of its own keeps interfaces that change next door from
-    # restarting ICE mid-call (devstack.netns).
-    netns.reexec_in_namespace(config.invocation_params.args)
-
-
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[ClusterStack]:
-    render_speech(TRAINEE_LINE)  # espeak-ng missing: fail before anything starts
-    log_dir = new_run_dir(_LOG_ROOT, _KEEP_RUNS)
-    started = time.monotonic()
-    with ClusterStack(log_dir=log_dir, stub_script=STUB_SCRIPT) as running:
-        _RUN.update(log_dir=log_dir, startup_s=time.monotonic() - started)
+    script = stub_script(1, reply_ms=REPLY_MS)
+    with suite_stack("cluster", _KEEP_RUNS, _RUN, ClusterStack, stub_script=script) as running:
         yield running
 
 
@@ -43,10 +35,8 @@ def user_id(cluster: ClusterStack) -> str:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not _RUN:
-        return
-    write = terminalreporter.write_line
-    terminalreporter.section("where the calls ran")
-    write(f"cluster start-up: {_RUN['startup_s']:.1f} s; logs: {_RUN['log_dir']}")
+    write_run_summary(terminalreporter, "where the calls ran", _RUN)
     for test, room, node, worker, token_service in PLACEMENTS:
-        write(f"{test:<28} {room}  node {node:<7} worker {worker:<8} token from {token_service}")
+        terminalreporter.write_line(
+            f"{test:<28} {room}  node {node:<7} worker {worker:<8} token from {token_service}"
+        )

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
-from cluster_support import Samples, converse, record_placement, scrape, stored_session, total
+from cluster_support import (
+    Samples,
+    converse,
+    gauge,
+    record_placement,
+    scrape,
+    stored_session,
+    total,
+)
 
 from devstack.cluster import ClusterStack
+from devstack.waits import until
 from training_contracts import EVALUATION_PATH, TOKEN_PATH, USER_ID_HEADER, fill
 
 TS = "token-service"
@@ -40,14 +47,19 @@ async def test_metrics_move_with_a_call(cluster: ClusterStack, user_id: str) -> 
             headers={USER_ID_HEADER: user_id},
         )
     assert evaluated.status_code == 200, evaluated.text
-    # The worker's counts of a finished job are written as the job ends; the final batch was
-    # stored before that, so give the job process a moment to finish.
-    await asyncio.sleep(2.0)
     ts_after = scrape_all(cluster, TOKEN_SERVICES)
-    w_after = scrape_all(cluster, WORKERS)
 
     def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
         return total(after, name, **labels) - total(before, name, **labels)
+
+    # The job counts its model usage as it ends, after its final batch was stored.
+    output_audio = {"model": "gpt-realtime", "kind": "output_audio"}
+
+    def usage_counted() -> Samples | None:
+        after = scrape_all(cluster, WORKERS)
+        return after if moved(w_before, after, "agent_model_tokens_total", **output_audio) else None
+
+    w_after = await until("the job's model usage counted", usage_counted, 15.0, poll=0.2)
 
     # token service
     assert moved(ts_before, ts_after, "token_service_tokens_minted_total") == 1
@@ -56,19 +68,27 @@ async def test_metrics_move_with_a_call(cluster: ClusterStack, user_id: str) -> 
     token_route = {"route": TOKEN_PATH, "method": "POST", "status": "200"}
     assert moved(ts_before, ts_after, "token_service_request_seconds_count", **token_route) == 1
     assert moved(ts_before, ts_after, "token_service_evaluation_seconds_count", outcome="ok") == 1
-    assert total(ts_after, "token_service_db_pool_connections") >= 1
-    assert total(ts_after, "token_service_db_pool_connections_in_use") >= 0
+    for name in TOKEN_SERVICES:
+        pool = scrape(cluster.metrics_urls[name])
+        held = gauge(pool, "token_service_db_pool_connections")
+        in_use = gauge(pool, "token_service_db_pool_connections_in_use")
+        assert held >= 1, name
+        assert 0 <= in_use <= held, name
 
     # workers
     assert total(w_during, "agent_calls_running") == 1
-    assert total(w_after, "agent_calls_running") == 0
+    # and the worker's next load report counts it out
+    await until(
+        "no call running in the workers' metrics",
+        lambda: total(scrape_all(cluster, WORKERS), "agent_calls_running") == 0,
+        5.0,
+        poll=0.2,
+    )
     assert moved(w_before, w_after, "agent_session_published_seconds_count") == 1
     assert moved(w_before, w_after, "agent_transcript_batches_total", outcome="delivered") >= 1
     assert moved(w_before, w_after, "agent_call_setup_failures_total") == 0
     usage = view.usage[0]
     assert usage.realtime is not None
     assert usage.evaluation is None  # read before the evaluation
-    tokens = moved(
-        w_before, w_after, "agent_model_tokens_total", model="gpt-realtime", kind="output_audio"
-    )
+    tokens = moved(w_before, w_after, "agent_model_tokens_total", **output_audio)
     assert tokens == usage.realtime.output_audio_tokens

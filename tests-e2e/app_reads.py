@@ -15,7 +15,20 @@ from typing import Any
 
 import psycopg
 
+from devstack.app_database import ApplicationDatabase, application_database, public_schema
+from devstack.postgres import PostgresServer
+
 Conn = psycopg.Connection[Any]
+
+
+class AppDatabase:
+    """The suite's database: the cluster, the application's side of it, and `public`'s schema as
+    it was before the stack started."""
+
+    def __init__(self, pg: PostgresServer) -> None:
+        self.pg = pg
+        self.app: ApplicationDatabase = application_database(pg)
+        self.public_schema_before = public_schema(pg)
 
 
 def _turns(conn: Conn, session_id: str, attempt: int) -> list[dict[str, Any]]:

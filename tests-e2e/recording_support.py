@@ -5,10 +5,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import httpx
 import numpy as np
 import numpy.typing as npt
 
+from devstack.waits import until
 from training_contracts import (
     ATTEMPT_QUERY,
     RECORDING_MEDIA_TYPE,
@@ -48,8 +47,8 @@ async def wait_for_recording(
     base_url: str, user_id: str, session_id: str, attempt: int, *, timeout: float
 ) -> bytes:
     """Poll while the answer is 409 recording_pending, as a player page would; the file."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    async def stored() -> bytes | None:
         response = await get_recording(base_url, user_id, session_id, attempt)
         if response.status_code == 200:
             assert response.headers["content-type"] == RECORDING_MEDIA_TYPE
@@ -58,9 +57,9 @@ async def wait_for_recording(
             return response.content
         assert response.status_code == 409, response.text
         assert response.json()["error"]["code"] == ApiErrorCode.RECORDING_PENDING
-        if time.monotonic() > deadline:
-            raise AssertionError(f"recording of {session_id}/{attempt} pending after {timeout} s")
-        await asyncio.sleep(0.25)
+        return None
+
+    return await until(f"recording of {session_id}/{attempt}", stored, timeout, poll=0.25)
 
 
 @dataclass(frozen=True)

@@ -8,17 +8,22 @@ from datetime import timedelta
 from typing import Any
 
 import psycopg
-from app_reads import assignments_list, evaluate_read, external_transcript, utc_now
-from e2e_support import (
+from app_reads import (
+    AppDatabase,
+    assignments_list,
+    evaluate_read,
+    external_transcript,
+    utc_now,
+)
+
+from devstack.harness import (
     CALLER_LINES,
     TRAINEE_LINES,
-    AppDatabase,
     FrontendApi,
     exchange,
     record_latency,
     start_call,
 )
-
 from devstack.stack import Stack
 
 TEST = "application reads"

@@ -4,19 +4,19 @@ order, and evaluation answers 409 until then and 200 with an evaluation after.""
 
 import asyncio
 from typing import Any
+from uuid import UUID
 
 import msgspec
-from e2e_support import (
+
+from devstack.harness import (
     TRAINEE_LINES,
     FrontendApi,
     assert_conversation,
     exchange,
-    is_uuid,
     record_latency,
     start_call,
     turns_of,
 )
-
 from devstack.stack import Stack
 from training_contracts import ApiErrorCode, ErrorBody, SessionType
 
@@ -30,7 +30,7 @@ async def test_assigned_training(stack: Stack, frontend: FrontendApi, demo: dict
         stack.token_service_url, user_id, TEST, assignment_id=user["assignmentId"]
     )
     try:
-        assert is_uuid(session_id)
+        assert str(UUID(session_id)) == session_id
         session = await frontend.get_session(user_id, session_id)
         assert session.type == SessionType.ASSIGNMENT
         assert str(session.assignment_id) == user["assignmentId"]

@@ -3,7 +3,7 @@ n+1; its turns are stored under the new attempt, beside the previous attempt's."
 
 from typing import Any
 
-from e2e_support import (
+from devstack.harness import (
     TRAINEE_LINES,
     FrontendApi,
     assert_conversation,
@@ -12,7 +12,6 @@ from e2e_support import (
     start_call,
     turns_of,
 )
-
 from devstack.stack import Stack
 
 TEST = "attempt tracking"

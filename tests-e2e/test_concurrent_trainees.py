@@ -5,7 +5,7 @@ import asyncio
 import time
 from typing import Any
 
-from e2e_support import (
+from devstack.harness import (
     TRAINEE_LINES,
     FrontendApi,
     assert_conversation,
@@ -14,7 +14,6 @@ from e2e_support import (
     start_call,
     turns_of,
 )
-
 from devstack.stack import Stack
 from training_contracts import SessionView
 

@@ -4,15 +4,14 @@ prompt, verbatim, as stored in the database."""
 import time
 from typing import Any
 
-from e2e_support import (
+from devstack.harness import (
     TRAINEE_LINES,
     FrontendApi,
     exchange,
     record_latency,
     start_call,
-    stub_connection_since,
+    stub_connections_since,
 )
-
 from devstack.stack import Stack
 
 TEST = "dynamic prompt"
@@ -31,7 +30,7 @@ async def test_scenario_prompt_reaches_the_model(
     try:
         session = await frontend.get_session(user["userId"], session_id)
         assert str(session.scenario_id) == scenario["id"]
-        connection = await stub_connection_since(stack, joined_wall)
+        [connection] = await stub_connections_since(stack, joined_wall)
         await exchange(trainee, TRAINEE_LINES[:1])
     finally:
         hung_up = await trainee.leave()

@@ -4,17 +4,16 @@ instructed with the built-in crisis caller (the default prompt), not any scenari
 import time
 from typing import Any
 
-from e2e_support import (
+from devstack.harness import (
     TRAINEE_LINES,
     FrontendApi,
     assert_conversation,
     exchange,
     record_latency,
     start_call,
-    stub_connection_since,
+    stub_connections_since,
     turns_of,
 )
-
 from devstack.stack import Stack
 from training_contracts import SessionType
 
@@ -36,7 +35,7 @@ async def test_free_practice(stack: Stack, frontend: FrontendApi, demo: dict[str
     finally:
         hung_up = await trainee.leave()
 
-    connection = await stub_connection_since(stack, joined_wall)
+    [connection] = await stub_connections_since(stack, joined_wall)
     instructions = connection["instructions"]
     assert instructions.startswith(DEFAULT_CALLER_PROMPT.rstrip()), instructions[:200]
     for scenario in demo["scenarios"]:

@@ -2,7 +2,7 @@
 is as it was before the stack started (the token service migrated its own schema only)."""
 
 import pytest
-from e2e_support import AppDatabase
+from app_reads import AppDatabase
 
 from devstack.app_database import public_schema
 from devstack.stack import Stack

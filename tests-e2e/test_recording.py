@@ -5,22 +5,11 @@ seed-demo makes one demo assignment require recording (`requireRecording`), not 
 """
 
 # Deadlines are these waits' contract (the failure says what never came).
-# ruff: noqa: ASYNC109
 
-import asyncio
 import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from e2e_support import (
-    REPLY_TIMEOUT_S,
-    TRAINEE_LINES,
-    FrontendApi,
-    clip,
-    record_latency,
-    start_call,
-)
 from recording_support import (
     RECORDING_TIMEOUT_S,
     Audio,
@@ -30,8 +19,17 @@ from recording_support import (
     wait_for_recording,
 )
 
+from devstack.harness import (
+    REPLY_TIMEOUT_S,
+    TRAINEE_LINES,
+    FrontendApi,
+    clip,
+    record_latency,
+    start_call,
+)
 from devstack.stack import Stack
 from devstack.trainee import Trainee
+from devstack.waits import until
 from training_contracts import (
     ATTR_RECORDING,
     ATTR_SESSION_ID,
@@ -79,6 +77,18 @@ def demo_user(demo: dict[str, Any], *, recorded: bool) -> dict[str, Any]:
     return user
 
 
+async def start_assignment_call(
+    stack: Stack, demo: dict[str, Any], *, recorded: bool
+) -> tuple[str, Trainee, str]:
+    """A call of the demo assignment that does (or does not) require recording: the user's id,
+    the trainee in the call, the session's id."""
+    user = demo_user(demo, recorded=recorded)
+    trainee, session_id = await start_call(
+        stack.token_service_url, user["userId"], TEST, assignment_id=user["assignmentId"]
+    )
+    return user["userId"], trainee, session_id
+
+
 def first_onset(audio: Audio, channel: int, after: float = 0.0) -> float:
     """Seconds from the start to the first 10 ms block louder than SPEAKING_RMS."""
     block = audio.rate // 100
@@ -92,11 +102,7 @@ def first_onset(audio: Audio, channel: int, after: float = 0.0) -> float:
 async def test_recorded_call_has_both_sides_and_seeks(
     stack: Stack, demo: dict[str, Any], frontend: FrontendApi
 ) -> None:
-    user = demo_user(demo, recorded=True)
-    user_id = user["userId"]
-    trainee, session_id = await start_call(
-        stack.token_service_url, user_id, TEST, assignment_id=user["assignmentId"]
-    )
+    user_id, trainee, session_id = await start_assignment_call(stack, demo, recorded=True)
     try:
         # Published with session.id, so the frontend shows it before anyone speaks.
         assert trainee.agent_attributes.get(ATTR_RECORDING) == RECORDING_ON
@@ -170,11 +176,7 @@ async def _assert_ranges(
 async def test_an_unrecorded_assignment_has_no_recording(
     stack: Stack, demo: dict[str, Any], frontend: FrontendApi
 ) -> None:
-    user = demo_user(demo, recorded=False)
-    user_id = user["userId"]
-    trainee, session_id = await start_call(
-        stack.token_service_url, user_id, TEST, assignment_id=user["assignmentId"]
-    )
+    user_id, trainee, session_id = await start_assignment_call(stack, demo, recorded=False)
     try:
         assert trainee.agent_attributes.get(ATTR_RECORDING) == RECORDING_OFF
         ended = await trainee.say(await clip(TRAINEE_LINES[0]))
@@ -195,11 +197,7 @@ async def test_token_service_down_at_upload_spools_then_delivers_once(
     stack: Stack, demo: dict[str, Any], frontend: FrontendApi
 ) -> None:
     assert stack.agent is not None
-    user = demo_user(demo, recorded=True)
-    user_id = user["userId"]
-    trainee, session_id = await start_call(
-        stack.token_service_url, user_id, TEST, assignment_id=user["assignmentId"]
-    )
+    user_id, trainee, session_id = await start_assignment_call(stack, demo, recorded=True)
     attempt = (await frontend.get_session(user_id, session_id)).attempt
     spooled = stack.agent.spool_dir / "recordings" / f"{session_id}_{attempt}.ogg"
     try:
@@ -208,16 +206,15 @@ async def test_token_service_down_at_upload_spools_then_delivers_once(
         stack.stop_token_service()
         await trainee.leave()
         # The job gives up on the upload within its bounds and leaves the file in the spool.
-        await _wait_for(
-            lambda: bool(
-                log_events(
-                    (stack.log_dir / "agent.log"),
-                    "recording not delivered, spooled",
-                    session_id=session_id,
-                )
+        await until(
+            "job giving up on the upload",
+            lambda: log_events(
+                (stack.log_dir / "agent.log"),
+                "recording not delivered, spooled",
+                session_id=session_id,
             ),
             RECORDING_TIMEOUT_S,
-            "the job to give up on the upload",
+            poll=0.25,
         )
         # In the spool: as it is, or claimed by a redelivery pass trying it right now.
         assert list(spooled.parent.glob(spooled.name + "*")), list(spooled.parent.iterdir())
@@ -233,20 +230,13 @@ async def test_token_service_down_at_upload_spools_then_delivers_once(
         TEST, "token service back->spooled recording stored", time.monotonic() - restarted
     )
     assert decode_ogg(data).channels == 2
-    await _wait_for(
+    await until(
+        "removal of the spool file",
         lambda: not list(spooled.parent.glob(spooled.name + "*")),
         10.0,
-        "the spool file to be removed",
+        poll=0.25,
     )
     delivered = log_events(
         (stack.log_dir / "agent.log"), "spooled recording delivered", session_id=str(session_id)
     )
     assert [event["stored"] for event in delivered] == [True]
-
-
-async def _wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {what} within {timeout} s")
-        await asyncio.sleep(0.25)

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from e2e_support import (
+from devstack.harness import (
     JOIN_TIMEOUT_S,
     REPLY_TIMEOUT_S,
     TRAINEE_LINES,
@@ -15,7 +15,6 @@ from e2e_support import (
     record_latency,
     turns_of,
 )
-
 from devstack.stack import Stack
 from devstack.trainee import spawn_trainee
 

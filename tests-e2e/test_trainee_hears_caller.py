@@ -3,7 +3,7 @@ the trainee speaks, and stops when the caller's turn is over."""
 
 from typing import Any
 
-from e2e_support import (
+from devstack.harness import (
     REPLY_TIMEOUT_S,
     TRAINEE_LINES,
     FrontendApi,
@@ -11,7 +11,6 @@ from e2e_support import (
     record_latency,
     start_call,
 )
-
 from devstack.stack import Stack
 
 TEST = "trainee hears caller"

@@ -1,45 +1,28 @@
 """The fault suite: one real stack (devstack.Stack, webhooks on), faults injected into it one test
-at a time, in a network namespace of its own (devstack.netns). Each test leaves the stack as it found
-it: Postgres and the token service up, one worker registered. Logs of every process are kept
-under `.data/faults-logs/<run>/`.
+at a time, in a network namespace of its own (devstack.harness.plugin). Each test leaves the stack
+as it found it: Postgres and the token service up, one worker registered. Logs of every process
+are kept under `.data/faults-logs/<run>/`.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-_HERE = Path(__file__).resolve().parent
-_REPO_ROOT = _HERE.parent
-# The conversation steps, the frontend's calls and the latency table are the end-to-end suite's.
-sys.path.insert(0, str(_REPO_ROOT / "tests-e2e"))
+from devstack.harness import FrontendApi, suite_stack, write_run_summary
+from devstack.stack import Stack
 
-from e2e_support import FrontendApi, suite_stack, write_latency_summary  # noqa: E402
+pytest_plugins = ["devstack.harness.plugin"]
 
-from devstack import netns  # noqa: E402
-from devstack.stack import Stack  # noqa: E402
-
-_LOG_ROOT = _REPO_ROOT / ".data" / "faults-logs"
 _KEEP_RUNS = 6
 _STACK: dict[str, Any] = {}
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    netns.reexec_in_namespace(config.invocation_params.args)
-    config.addinivalue_line("markers", "last: runs after every other test of the suite")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: item.get_closest_marker("last") is not None)
-
-
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
-    with suite_stack(_LOG_ROOT, _KEEP_RUNS, _STACK) as running:
+    with suite_stack("faults", _KEEP_RUNS, _STACK, Stack) as running:
         yield running
 
 
@@ -59,4 +42,4 @@ def healthy(stack: Stack) -> Iterator[Stack]:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    write_latency_summary(terminalreporter, "fault timings", _STACK)
+    write_run_summary(terminalreporter, "fault timings", _STACK)

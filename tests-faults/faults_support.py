@@ -7,42 +7,29 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 import psycopg
-from e2e_support import (
-    TRANSCRIPT_TIMEOUT_S,
-    FrontendApi,
-    record_latency,
-    start_call,
-    turns_of,
-)
 from livekit import rtc
 
+from devstack.harness import (
+    TRAINEE_LINES,
+    TRANSCRIPT_TIMEOUT_S,
+    FrontendApi,
+    exchange,
+    record_latency,
+    start_call,
+    stub_connections_since,
+    turns_of,
+)
 from devstack.heard import Heard, StoredTurn, heard_and_said, unlike_heard
 from devstack.stack import Stack
 from devstack.trainee import ATTR_AGENT_STATE, Trainee
 from devstack.waits import until
 from training_contracts import ATTR_SESSION_ID, Evaluation, RoomNotice, SessionView, TurnView
-
-
-async def connections_since(
-    stack: Stack, since_wall: float, count: int, timeout: float = 20.0
-) -> list[dict[str, Any]]:
-    """The first `count` Realtime connections the stub accepted since `since_wall`
-    (time.time()), once each has its instructions, in the order they connected."""
-    deadline = time.monotonic() + timeout
-    while True:
-        state = await asyncio.to_thread(stack.stub_state)
-        fresh = [c for c in state["connections"] if c["connected_at"] >= since_wall]
-        if len(fresh) >= count and all(c["instructions"] for c in fresh[:count]):
-            return fresh[:count]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{len(fresh)} of {count} Realtime connections since {since_wall}")
-        await asyncio.sleep(0.1)
 
 
 async def model_conversation(stack: Stack, connection_id: str) -> list[Heard]:
@@ -159,7 +146,7 @@ async def begin_call(
         name=name,
     )
     try:
-        [connection] = await connections_since(stack, since, 1)
+        connection = (await stub_connections_since(stack, since))[0]
         attempt = (await frontend.get_session(user["userId"], session_id)).attempt
     except BaseException:
         await trainee.leave()
@@ -206,3 +193,44 @@ async def evaluated(frontend: FrontendApi, call: Call, *, since: float, what: st
     record_latency(call.test, what, answered - since)
     assert evaluation.attempt == call.attempt
     return evaluation
+
+
+async def assert_whole_once_fault_cleared(
+    stack: Stack, frontend: FrontendApi, call: Call, *, since: float, event: str, timeout: float
+) -> None:
+    """After a fault cleared at `since` (`event`: what cleared it): the call's four turns are
+    stored once, as heard, within `timeout`, and its evaluation answers, not cut short."""
+    await assert_call_stored(
+        stack,
+        frontend,
+        call,
+        since=since,
+        said=4,
+        what=f"{event}->transcript stored",
+        timeout=timeout,
+    )
+    evaluation = await evaluated(frontend, call, since=since, what=f"{event}->evaluation 200")
+    assert not evaluation.cut_short
+
+
+async def hang_up_while_down(
+    stack: Stack, call: Call, *, stop: Callable[[], object], start: Callable[[], object]
+) -> float:
+    """Two exchanges, then `stop` a part of the stack and hang up: the final transcript meets
+    the part down and waits in the worker's spool; then `start` it again. Returns when
+    (monotonic) the part was back."""
+    try:
+        await exchange(call.trainee, TRAINEE_LINES[:2])
+        [worker] = stack.workers.values()
+        mark = len(worker.process.log_text())
+        stop()
+        try:
+            await call.trainee.leave()
+            await worker.process.await_line(
+                "final transcript not delivered, spooled", 20.0, start=mark
+            )
+        finally:
+            start()
+    finally:
+        await call.trainee.leave()
+    return time.monotonic()

@@ -13,10 +13,16 @@ import statistics
 from collections.abc import Iterator
 
 import pytest
-from e2e_support import STUB_SCRIPT, TRAINEE_LINES, FrontendApi, record_latency, turns_of
 from faults_support import assert_stored_as_heard, model_conversation, stored_rows
 
 from devstack.badnet import Impairment
+from devstack.harness import (
+    TRAINEE_LINES,
+    FrontendApi,
+    record_latency,
+    stub_script,
+    turns_of,
+)
 from devstack.stack import Stack
 from devstack.voicecheck import ScoredCall, scored_call
 
@@ -42,9 +48,9 @@ rebuilds most lost frames; without it every lost frame, and more around it, is c
 @pytest.fixture
 def long_replies(healthy: Stack) -> Iterator[Stack]:
     assert healthy.stub is not None
-    healthy.stub.set_script({**STUB_SCRIPT, "reply_ms": REPLY_MS})
+    healthy.stub.set_script(stub_script(reply_ms=REPLY_MS))
     yield healthy
-    healthy.stub.set_script(STUB_SCRIPT)
+    healthy.stub.set_script(stub_script())
 
 
 async def _check_stored(stack: Stack, frontend: FrontendApi, user_id: str, call: ScoredCall) -> int:

@@ -4,9 +4,14 @@ said is stored once, and the first request after Postgres is back succeeds."""
 import time
 
 import pytest
-from e2e_support import TRAINEE_LINES, FrontendApi, exchange, record_latency
-from faults_support import assert_call_stored, begin_call, evaluated
+from faults_support import (
+    assert_call_stored,
+    assert_whole_once_fault_cleared,
+    begin_call,
+    hang_up_while_down,
+)
 
+from devstack.harness import TRAINEE_LINES, FrontendApi, exchange, record_latency
 from devstack.stack import Stack
 
 pytestmark = pytest.mark.timeout(120)
@@ -47,30 +52,10 @@ async def test_postgres_restarted_mid_call(healthy: Stack, frontend: FrontendApi
 async def test_postgres_down_over_the_hang_up(healthy: Stack, frontend: FrontendApi) -> None:
     test = "postgres down over the hang-up"
     call = await begin_call(healthy, frontend, healthy.demo["users"][1], test)
-    try:
-        await exchange(call.trainee, TRAINEE_LINES[:2])
-        [worker] = healthy.workers.values()
-        mark = len(worker.process.log_text())
-        healthy.postgres.stop()
-        try:
-            await call.trainee.leave()
-            # The final transcript meets 503s, then waits in the worker's spool.
-            await worker.process.await_line(
-                "final transcript not delivered, spooled", 20.0, start=mark
-            )
-        finally:
-            healthy.postgres.start()
-        back = time.monotonic()
-    finally:
-        await call.trainee.leave()
-    await assert_call_stored(
-        healthy,
-        frontend,
-        call,
-        since=back,
-        said=4,
-        what="postgres back->transcript stored",
-        timeout=REDELIVERED_WITHIN_S,
+    # The final transcript meets 503s, then waits in the worker's spool.
+    back = await hang_up_while_down(
+        healthy, call, stop=healthy.postgres.stop, start=healthy.postgres.start
     )
-    evaluation = await evaluated(frontend, call, since=back, what="postgres back->evaluation 200")
-    assert not evaluation.cut_short
+    await assert_whole_once_fault_cleared(
+        healthy, frontend, call, since=back, event="postgres back", timeout=REDELIVERED_WITHIN_S
+    )

@@ -7,17 +7,23 @@ import asyncio
 import time
 
 import pytest
-from e2e_support import JOIN_TIMEOUT_S, TRAINEE_LINES, FrontendApi, exchange, record_latency
 from faults_support import (
     Call,
     assert_call_stored,
     begin_call,
     callers_in_room,
-    connections_since,
     room_notice,
     watch_notices,
 )
 
+from devstack.harness import (
+    JOIN_TIMEOUT_S,
+    TRAINEE_LINES,
+    FrontendApi,
+    exchange,
+    record_latency,
+    stub_connections_since,
+)
 from devstack.stack import Stack
 from devstack.trainee import Trainee
 from training_contracts import CallerStatus, RoomNotice
@@ -59,7 +65,7 @@ async def test_a_trainee_joining_in_the_gap_gets_the_new_worker(
         registered = await starting
         record_latency(test, "new worker registered after", registered.registered_after_s)
         await gap.wait_until_listening(JOIN_TIMEOUT_S)
-        [gap_connection] = await connections_since(healthy, gap_since, 1)
+        gap_connection = (await stub_connections_since(healthy, gap_since))[0]
         await exchange(gap, TRAINEE_LINES[:1])
         assert callers_in_room(gap) == 1
         # The page was told a caller is on its way, and the notice went once the caller came.

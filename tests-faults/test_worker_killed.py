@@ -11,14 +11,12 @@ import time
 
 import psycopg
 import pytest
-from e2e_support import JOIN_TIMEOUT_S, TRAINEE_LINES, FrontendApi, exchange, record_latency
 from faults_support import (
     Call,
     assert_attempt_stored,
     assert_call_stored,
     begin_call,
     callers_in_room,
-    connections_since,
     evaluated,
     model_conversation,
     new_caller,
@@ -26,6 +24,14 @@ from faults_support import (
     worker_holding,
 )
 
+from devstack.harness import (
+    JOIN_TIMEOUT_S,
+    TRAINEE_LINES,
+    FrontendApi,
+    exchange,
+    record_latency,
+    stub_connections_since,
+)
 from devstack.stack import Stack
 from devstack.waits import until
 from training_contracts import CallerStatus, RoomNotice
@@ -58,6 +64,8 @@ async def _kill_mid_call(stack: Stack, call: Call, *, said: int) -> tuple[float,
         return max(t for t in times if t is not None)
 
     last = await until(f"{said} complete turns", all_complete, 10.0)
+    # A moment in time, not a condition to wait on: the promise under test is that a turn complete
+    # STORED_WITHIN_S before a kill is stored, so the kill must come no sooner than that.
     await asyncio.sleep(max(0.0, last + STORED_WITHIN_S + KILL_MARGIN_S - time.time()))
     complete_by = time.time() - STORED_WITHIN_S
     stack.kill_agent(worker_holding(stack, call.trainee.token.room_name))
@@ -125,7 +133,7 @@ async def test_worker_killed_with_a_standby(healthy: Stack, frontend: FrontendAp
         record_latency(test, "caller gone->new caller's session.id", time.monotonic() - gone)
         assert new_session == call.session_id  # the assignment's session, its next attempt
         assert callers_in_room(call.trainee) == 1
-        [new_connection] = await connections_since(healthy, after_kill, 1)
+        new_connection = (await stub_connections_since(healthy, after_kill))[0]
         await exchange(call.trainee, TRAINEE_LINES[:1])
     finally:
         hung_up = await call.trainee.leave()

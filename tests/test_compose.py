@@ -7,15 +7,18 @@ import re
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
 from agent_service.settings import Settings as AgentSettings
+from devstack.settings_doc import compose_variables
 from devstack.web import DEFAULT_PORT, NO_CALLER_TIMEOUT_MS
 from token_service.seed import DEMO
 from token_service.settings import Settings as TokenServiceSettings
 from training_contracts import LIVEKIT_WEBHOOK_PATH
+from training_contracts.page_settings import PageSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILES = sorted(ROOT.glob("*/Dockerfile"))
@@ -317,7 +320,23 @@ def test_the_page_names_the_published_token_service_and_the_seeded_demo_users() 
     assert default_of(env["ICE_SERVERS"]) == "[]"  # host candidates only, as devstack serves it
 
 
-def test_the_pages_environment_is_what_its_command_reads() -> None:
-    script = (ROOT / "web" / "serve-page.sh").read_text()
-    read = set(re.findall(r"\$\{(\w+)", script))
-    assert set(WEB["environment"]) <= read
+def test_the_pages_environment_is_its_settings() -> None:
+    fields = msgspec.inspect.type_info(PageSettings)
+    assert isinstance(fields, msgspec.inspect.StructType)
+    every = {field.name.upper() for field in fields.fields}
+    required = {field.name.upper() for field in fields.fields if field.required}
+    given = set(WEB["environment"])
+    assert not given - every, (
+        f"web: compose sets variables its settings never read: {given - every}"
+    )
+    assert not required - given, f"web: compose leaves required settings unset: {required - given}"
+
+
+def test_offline_env_sets_only_compose_s_own_variables_and_those_the_compose_files_read() -> None:
+    offline = [
+        line.split("=", 1)[0]
+        for line in (ROOT / "offline.env").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    read = set(compose_variables(ROOT))
+    assert [name for name in offline if not name.startswith("COMPOSE_") and name not in read] == []

@@ -21,6 +21,7 @@ from agent_service.caller import (
     caller_session,
 )
 from agent_service.transcript import TranscriptRecorder
+from devstack.waits import until
 from openai_stub import audio
 from openai_stub.livekit_io import PlayoutAudioOutput, PushAudioInput
 from openai_stub.testing import StubHandle, running_stub
@@ -67,21 +68,23 @@ async def caller_call(stub: StubHandle, scenario_prompt: str | None) -> AsyncIte
             await call.speaker.aclose()
 
 
-async def until(condition: Callable[[], Any], timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.02)
+def first_with_responses(stub: StubHandle) -> Callable[[], dict[str, Any] | None]:
+    """The first connection, once it has a response."""
+
+    def probe() -> dict[str, Any] | None:
+        first: dict[str, Any] = stub.connections()[0]
+        return first if first["responses"] else None
+
+    return probe
 
 
 async def test_the_scenario_prompt_reaches_the_model_verbatim(stub: StubHandle) -> None:
     async with caller_call(stub, SCENARIO_PROMPT):
-        conn = await stub.wait_for(
-            lambda s: (
-                s["connections"][0]
-                if s["connections"] and s["connections"][0]["instructions"]
-                else None
-            )
+        conn = await until(
+            "an instructed connection",
+            lambda: next((c for c in stub.connections() if c["instructions"]), None),
+            5.0,
+            context=stub.summary,
         )
     assert conn["instructions"] == caller_instructions(SCENARIO_PROMPT)
     assert SCENARIO_PROMPT in conn["instructions"]
@@ -115,7 +118,7 @@ async def test_both_roles_are_recorded_in_order_when_the_transcript_comes_late(
         call.mic.push(audio.silence(300) + audio.clip() + audio.silence(900))
         # settled during the call, from the session's own events: the reply waited for the
         # trainee's transcript, then both were numbered in order
-        await until(lambda: call.recorder.settled_count == 2)
+        await until("two settled turns", lambda: call.recorder.settled_count == 2, 10.0, poll=0.02)
     turns = call.recorder.finalize()
 
     assert [a for a in arrivals if a != "-"] == ["assistant", "user"]
@@ -134,7 +137,7 @@ async def test_the_callers_line_settles_once_it_is_spoken(stub: StubHandle) -> N
     stub.set_script({"user_transcripts": ["Hello?"], "replies": ["Hi. Um."], "reply_ms": 600})
     async with caller_call(stub, None) as call:
         call.mic.push(audio.silence(300) + audio.clip() + audio.silence(900))
-        await until(lambda: call.recorder.settled_count == 2)
+        await until("two settled turns", lambda: call.recorder.settled_count == 2, 10.0, poll=0.02)
         assert call.recorder.pending_count == 0
         turns = call.recorder.settled_turns()
     assert [(t.turn_order, t.role.value, t.content) for t in turns] == [
@@ -150,13 +153,12 @@ async def test_the_caller_waits_for_the_trainee_then_breaks_a_silence(stub: Stub
         started = time.monotonic()
         assert await opener.run() is True
         assert time.monotonic() - started >= 0.5
-        conn = await stub.wait_for(
-            lambda s: s["connections"][0] if s["connections"][0]["responses"] else None
-        )
+        conn = await until("a response", first_with_responses(stub), 5.0, context=stub.summary)
         [response] = conn["responses"]
         assert response["auto"] is False
         assert QUIET_LINE_INSTRUCTIONS in (response["instructions"] or "")
-        await until(lambda: call.recorder.settled_count == 1)  # nothing else under way
+        # nothing else under way
+        await until("one settled turn", lambda: call.recorder.settled_count == 1, 10.0, poll=0.02)
 
 
 async def test_the_caller_does_not_speak_first_when_the_trainee_greets(stub: StubHandle) -> None:
@@ -167,7 +169,5 @@ async def test_the_caller_does_not_speak_first_when_the_trainee_greets(stub: Stu
         call.mic.push(audio.silence(200) + audio.clip() + audio.silence(900))
         assert await running is False
         assert opener.trainee_spoke
-        conn = await stub.wait_for(
-            lambda s: s["connections"][0] if s["connections"][0]["responses"] else None
-        )
+        conn = await until("a response", first_with_responses(stub), 5.0, context=stub.summary)
         assert [r["auto"] for r in conn["responses"]] == [True]  # only the reply to the trainee

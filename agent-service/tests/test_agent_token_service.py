@@ -4,9 +4,10 @@ re-sends, attempt numbers, and the spool when the service is down."""
 
 import asyncio
 import contextlib
+import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -32,6 +33,7 @@ from agent_service.transcript import TranscriptRecorder
 from devstack.ports import free_port
 from devstack.postgres import PostgresServer
 from devstack.token_service import TokenService, run_token_service
+from devstack.waits import until
 from training_contracts import (
     USER_ID_HEADER,
     AgentDispatchMetadata,
@@ -57,13 +59,6 @@ async def client(token_service: TokenService) -> AsyncIterator[InternalApiClient
     api = InternalApiClient(token_service.url, token_service.internal_key)
     yield api
     await api.aclose()
-
-
-async def until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.02)
 
 
 def closed_port_url() -> str:
@@ -306,7 +301,7 @@ async def test_settled_turns_are_delivered_while_the_call_goes(
             UserStateChangedEvent(old_state="listening", new_state="speaking", created_at=3.5),
         )
         recorder.add(ChatMessage(role="assistant", content=["line 4"], created_at=4.0))
-        await until(lambda: delivery.delivered == 3)
+        await until("three turns delivered", lambda: delivery.delivered == 3, 5.0, poll=0.02)
         view = await session_view(token_service, request.user_id, created.session_id)
         assert [t.content for t in view.turns] == ["line 1", "line 2", "line 3"]
         assert view.status != "completed"
@@ -413,6 +408,7 @@ async def test_the_spool_goes_out_as_soon_as_the_service_answers_again(
     token_service: TokenService,
     client: InternalApiClient,
     tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The redeliverer finds a spooled transcript by itself, finds the service down, and probes
     its readiness until it answers: the transcript is stored a probe step after that, not at
@@ -437,17 +433,19 @@ async def test_the_spool_goes_out_as_soon_as_the_service_answers_again(
         probe_first=0.1,
         probe_max=0.5,
     )
+    caplog.set_level(logging.WARNING, logger="agent_service.spool_sending")
     redeliverer.start()
     try:
-        await asyncio.sleep(2.0)  # a pass failed; it is probing
-        assert list(spool.directory.glob("*.json*"))  # kept (claimed while a pass runs)
+        await until("failed pass", lambda: _logged(caplog, "token service still unavailable"), 10.0)
+        assert list(spool.directory.glob("*.json*"))  # kept, while the redeliverer probes
+
+        async def stored() -> SessionView | None:
+            view = await session_view(token_service, request.user_id, created.session_id)
+            return view if view.status == "completed" else None
+
         async with token_service_on(postgres, port):
             ready = time.monotonic()
-            while (
-                view := await session_view(token_service, request.user_id, created.session_id)
-            ).status != "completed":
-                assert time.monotonic() - ready < 5.0, "spooled transcript not redelivered"
-                await asyncio.sleep(0.05)
+            view = await until("redelivered transcript", stored, 5.0, poll=0.05)
             delivered_after = time.monotonic() - ready
     finally:
         await redeliverer.aclose()
@@ -457,7 +455,7 @@ async def test_the_spool_goes_out_as_soon_as_the_service_answers_again(
 
 
 async def test_session_creation_survives_a_service_that_comes_up_late(
-    postgres: PostgresServer, token_service: TokenService
+    postgres: PostgresServer, token_service: TokenService, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The first attempts hit a closed port; a retry reaches the token service once it is up.
 
@@ -467,11 +465,14 @@ async def test_session_creation_survives_a_service_that_comes_up_late(
     port = free_port()
     api = InternalApiClient(f"http://127.0.0.1:{port}", token_service.internal_key)
     policy = RetryPolicy(retries=3, backoff=4.0, timeout=2.0)
+    caplog.set_level(logging.WARNING, logger="agent_service.api_client")
     started = time.monotonic()
     try:
         creating = asyncio.create_task(api.create_session(free_practice(token_service), policy))
-        await asyncio.sleep(0.1)
-        assert not creating.done()  # the first attempt failed; the client is backing off
+        await until(
+            "failed first attempt", lambda: _logged(caplog, "internal API call failed"), 5.0
+        )
+        assert not creating.done()  # the client is backing off
         async with token_service_on(postgres, port):
             created = await creating
     finally:
@@ -491,3 +492,7 @@ async def test_a_transcript_for_an_unknown_session_is_kept_under_dead(
     assert spool.pending() == []
     [kept] = spool.dead_directory.iterdir()
     assert kept.name.endswith("_1.json")
+
+
+def _logged(caplog: pytest.LogCaptureFixture, message: str) -> bool:
+    return any(record.getMessage().startswith(message) for record in caplog.records)

@@ -1,6 +1,7 @@
 """The worker as it runs in production: `python -m agent_service start` against a real
 livekit-server and a real token service."""
 
+import asyncio
 import json
 import os
 import sys
@@ -17,6 +18,7 @@ from devstack.livekit import livekit_server
 from devstack.ports import free_port
 from devstack.processes import managed_process
 from devstack.token_service import TokenService
+from devstack.waits import until
 from training_contracts import (
     AGENT_NAME,
     INTERNAL_KEY_HEADER,
@@ -118,10 +120,10 @@ def test_start_registers_under_the_agent_name_and_redelivers_the_spool(
             cwd=tmp_path,
         ) as worker:
             worker.wait_for_line(r"registered worker", REGISTER_TIMEOUT_S)
-            deadline = time.monotonic() + 10
-            while spool.pending() and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert spool.pending() == [], worker.log_tail()
+            emptied = until(
+                "empty spool", lambda: not spool.pending(), 10.0, context=worker.log_tail
+            )
+            asyncio.run(emptied)  # this test has no event loop of its own
             health = httpx.get(f"http://127.0.0.1:{health_port}/", timeout=5)
             assert (health.status_code, health.text) == (200, "OK")
             logs = worker.log_text()

@@ -6,7 +6,7 @@ import asyncio
 import base64
 import contextlib
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 import aiohttp
@@ -90,3 +90,8 @@ async def realtime_client(
 
 def types(events: Iterable[Event]) -> list[str]:
     return [e["type"] for e in events]
+
+
+def closed_connections(stub: StubHandle) -> Callable[[], list[dict[str, Any]]]:
+    """A probe of the stub's connections that are closed."""
+    return lambda: [c for c in stub.connections() if c["closed"]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,7 @@ from livekit.agents.voice.events import (
 )
 from livekit.plugins.openai.realtime import RealtimeModel
 
+from devstack.waits import until
 from openai_stub import audio
 from openai_stub.livekit_io import PlayoutAudioOutput, PushAudioInput
 from openai_stub.testing import StubHandle
@@ -34,12 +35,6 @@ class Call:
 
     def texts(self, role: str) -> list[str | None]:
         return [m.text_content for m in self.messages if m.role == role]
-
-    async def until(self, condition: Callable[[], Any], timeout_s: float = 8.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while not condition():
-            assert time.monotonic() < deadline, "timed out waiting for the agent session"
-            await asyncio.sleep(0.02)
 
 
 @contextlib.asynccontextmanager
@@ -124,7 +119,7 @@ async def test_a_spoken_user_turn_is_transcribed_and_answered(stub: StubHandle) 
     )
     async with agent_call(stub, "SCENARIO PROMPT Y") as call:
         call.mic.push(audio.silence(300) + audio.clip() + audio.silence(700))
-        await call.until(lambda: call.texts("assistant"))
+        await until("the reply's text", lambda: call.texts("assistant"), 8.0, poll=0.02)
 
         [conn] = stub.connections()
         assert [s["type"] for s in conn["speech"]] == ["speech_started", "speech_stopped"]
@@ -153,8 +148,13 @@ async def test_speaking_over_the_agent_interrupts_it(stub: StubHandle) -> None:
     # no AEC warm-up: it would replace the first 3 s of the user's audio with silence
     async with agent_call(stub, "SCENARIO PROMPT Z", aec_warmup_duration=None) as call:
         handle = call.session.generate_reply()
-        await call.until(lambda: call.session.agent_state == "speaking")
-        await asyncio.sleep(0.5)
+        # far enough into the reply that the cut lands after its first 400 ms
+        await until(
+            "half a second of the reply played",
+            lambda: call.speaker.position >= 0.5,
+            8.0,
+            poll=0.02,
+        )
         # at real-time pace, as a caller speaks: the plugin's own response.cancel then lands
         # long before the user's turn ends and the stub starts the next response
         speaking = asyncio.create_task(call.mic.push_realtime(audio.clip() + audio.silence(700)))
@@ -163,8 +163,11 @@ async def test_speaking_over_the_agent_interrupts_it(stub: StubHandle) -> None:
         stub.set_script({**stub.script.to_dict(), "reply_ms": 600})  # a short answer, next
         await speaking
 
-        conn = await stub.wait_for(
-            lambda s: s["connections"][0] if len(s["connections"][0]["responses"]) == 2 else None
+        conn = await until(
+            "two responses",
+            lambda: next((c for c in stub.connections() if len(c["responses"]) == 2), None),
+            5.0,
+            context=stub.summary,
         )
         first, second = conn["responses"]
         assert (first["status"], first["reason"]) == ("cancelled", "turn_detected")
@@ -174,7 +177,7 @@ async def test_speaking_over_the_agent_interrupts_it(stub: StubHandle) -> None:
         [cut] = [i for i in conn["items"] if "truncated_audio_end_ms" in i]
         assert 400 <= cut["truncated_audio_end_ms"] < 4000
 
-        await call.until(lambda: len(call.texts("assistant")) == 2)
+        await until("two replies' texts", lambda: len(call.texts("assistant")) == 2, 8.0, poll=0.02)
         interrupted = next(m for m in call.messages if m.role == "assistant")
         assert interrupted.interrupted
         assert call.texts("user") == ["Sorry, can I stop you there?"]

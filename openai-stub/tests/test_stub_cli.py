@@ -10,24 +10,19 @@ from pathlib import Path
 import aiohttp
 
 
-async def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
-    script = tmp_path / "script.json"
-    script.write_text(json.dumps({"replies": ["from the file"]}))
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "openai_stub",
-        "--port",
-        "0",
-        "--script",
-        str(script),
-        "--reply-ms",
-        "700",
-        "--log-level",
-        "WARNING",
+async def stub_process(script: Path, *options: str) -> asyncio.subprocess.Process:
+    """`python -m openai_stub` on a free port with `script`, its output piped."""
+    return await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "openai_stub", "--port", "0", "--script", str(script), *options),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+async def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"replies": ["from the file"]}))
+    proc = await stub_process(script, "--reply-ms", "700", "--log-level", "WARNING")
     try:
         assert proc.stdout is not None
         line = (await asyncio.wait_for(proc.stdout.readline(), timeout=15)).decode()
@@ -51,17 +46,7 @@ async def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
 async def test_cli_refuses_a_bad_script(tmp_path: Path) -> None:
     script = tmp_path / "script.json"
     script.write_text('{"replies": []}')
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "openai_stub",
-        "--port",
-        "0",
-        "--script",
-        str(script),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await stub_process(script)
     _, stderr = await asyncio.wait_for(proc.communicate(), timeout=15)
     assert proc.returncode == 2
     assert b"replies" in stderr

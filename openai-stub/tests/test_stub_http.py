@@ -148,6 +148,7 @@ async def test_control_routes(stub: StubHandle, http: aiohttp.ClientSession) -> 
     assert [c["id"] for c in stub.connections()] == ["conn_2"]
 
 
-async def test_wait_for_times_out_with_a_summary(stub: StubHandle) -> None:
-    with pytest.raises(TimeoutError, match="connections="):
-        await stub.wait_for(lambda s: s["connections"], timeout_s=0.1)
+async def test_the_summary_names_each_connection_and_its_last_events(stub: StubHandle) -> None:
+    assert stub.summary() == "connections=[] chat_completions=0"
+    async with realtime_client(stub):
+        assert stub.summary().startswith("connections=[{'id': 'conn_1', 'closed': False, ")

@@ -1,14 +1,14 @@
 """The Realtime protocol as the stub speaks it, driven by a bare WebSocket client."""
 
-import asyncio
 import base64
 import time
 from typing import Any
 
 import aiohttp
 import pytest
-from stub_test_helpers import Event, RealtimeClient, realtime_client, types
+from stub_test_helpers import Event, RealtimeClient, closed_connections, realtime_client, types
 
+from devstack.waits import until
 from openai_stub import audio
 from openai_stub.testing import StubHandle
 
@@ -63,7 +63,7 @@ async def test_upgrade_without_bearer_token_is_refused_before_accepting(stub: St
 async def test_every_realtime_path_serves_a_session(stub: StubHandle, path: str) -> None:
     async with realtime_client(stub, path + "?model=gpt-realtime"):
         pass
-    [conn] = await stub.wait_for(lambda s: [c for c in s["connections"] if c["closed"]])
+    [conn] = await until("closed connection", closed_connections(stub), 5.0, context=stub.summary)
     assert conn["path"] == path
     assert conn["model"] == "gpt-realtime"
     assert conn["server_event_counts"] == {"session.created": 1}
@@ -326,7 +326,7 @@ async def test_bad_frames_get_errors_and_the_socket_stays_open(stub: StubHandle)
         assert_recoverable_error(unknown, "invalid_value")
         assert unknown["error"]["event_id"] == "e1"
         await configure(client, {"type": "realtime", "instructions": "still here"})
-    [conn] = await stub.wait_for(lambda s: [c for c in s["connections"] if c["closed"]])
+    [conn] = await until("closed connection", closed_connections(stub), 5.0, context=stub.summary)
     assert conn["instructions"] == "still here"
     assert len(conn["errors"]) == 4
 
@@ -575,10 +575,18 @@ async def test_closing_the_socket_stops_the_response(stub: StubHandle) -> None:
     async with realtime_client(stub) as client:
         await client.send({"type": "response.create"})
         await client.expect("response.output_audio.delta")
-    [conn] = await stub.wait_for(lambda s: [c for c in s["connections"] if c["closed"]])
+    [conn] = await until("closed connection", closed_connections(stub), 5.0, context=stub.summary)
     assert conn["closed_at"] is not None
     count = conn["server_event_counts"]["response.output_audio.delta"]
-    await asyncio.sleep(0.3)
+
+    def ended() -> dict[str, Any] | None:
+        [response] = stub.connections()[0]["responses"]
+        return response if response["status"] != "in_progress" else None
+
+    # well before the reply's 5 s would end it
+    response = await until("end of the response", ended, 2.0, context=stub.summary)
+    assert (response["status"], response["reason"]) == ("cancelled", "connection_closed")
+    assert response["audio_ms"] < 5000
     assert stub.connections()[0]["server_event_counts"]["response.output_audio.delta"] == count
 
 

@@ -1,6 +1,5 @@
 """The token endpoint's door: users the database knows, a bounded cache of those confirmed lately."""
 
-import asyncio
 from collections.abc import AsyncIterator
 from uuid import uuid4
 
@@ -59,12 +58,14 @@ async def test_a_new_user_is_known_at_once(pool: Pool, rows: Rows) -> None:
 async def test_a_deleted_user_is_refused_once_the_confirmation_is_older_than_the_ttl(
     pool: Pool, rows: Rows
 ) -> None:
-    users = KnownUsers(pool, ttl_s=0.2)
+    now = [100.0]
+    users = KnownUsers(pool, ttl_s=60.0, clock=lambda: now[0])
     user_id = await rows.user()
     await users.require(user_id)
     await rows.conn.execute("DELETE FROM users WHERE id = %s", (user_id,))
+    now[0] += 59.0
     await users.require(user_id)  # still within the ttl: the cache answers
-    await asyncio.sleep(0.25)
+    now[0] += 1.0  # the ttl is up
     assert await _refused(users, user_id) is ApiErrorCode.UNAUTHORIZED
     assert len(users) == 0
 

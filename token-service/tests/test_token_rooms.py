@@ -215,12 +215,16 @@ async def test_due_rooms_are_claimed_by_one_sweeper_each_then_given_up(
         for room in rooms:
             await repository.trainee_joined(a, room, "PA_t", 0.0)
 
+        both_claimed = asyncio.Barrier(2)
+
         async def claim(conn: psycopg.AsyncConnection[Any]) -> set[str]:
             async with conn.transaction():
                 due = await repository.claim_due(
                     conn, tries=2, backoff_s=0.0, backoff_max_s=0.0, limit=4
                 )
-                await asyncio.sleep(0.2)  # hold the row locks while the other process claims
+                # the row locks are held until the other process has claimed too
+                async with asyncio.timeout(10):
+                    await both_claimed.wait()
             return {d.room for d in due}
 
         first, second = await asyncio.gather(claim(a), claim(b))

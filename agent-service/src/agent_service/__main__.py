@@ -2,7 +2,7 @@
 
 A `.env` file in the working directory is loaded here (and only here), without overriding the
 environment. The settings are validated before LiveKit's CLI starts: a missing or invalid
-variable is one line on stderr and exit status 2.
+variable is one line on stderr and exit status 2 (training_contracts.settings_report).
 """
 
 import atexit
@@ -15,27 +15,25 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-from .settings import SettingsError, load_settings
+from training_contracts import EXIT_BAD_SETTINGS
 
-USAGE = """\
+from .settings import SettingsError, environment_help, load_settings
+
+PROG = "agent-service"
+COMMANDS = """\
 usage: python -m agent_service COMMAND [OPTIONS]
 
   start           run the worker (production: JSON logs, health server on AGENT_HEALTH_PORT)
   dev             run the worker in development mode
   console | connect   LiveKit's other worker commands
   download-files  fetch the files LiveKit plugins need (none for the OpenAI plugin)
-
-Required environment: LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET, TOKEN_SERVICE_URL,
-INTERNAL_SERVICE_KEY, OPENAI_API_KEY. Optional: OPENAI_BASE_URL, REALTIME_MODEL, REALTIME_VOICE,
-SPOOL_DIR, AGENT_HEALTH_PORT, METRICS_PORT, METRICS_DIR, NUM_IDLE_PROCESSES, JOB_CAPACITY,
-CPU_STOP, JOB_EXECUTOR, DRAIN_TIMEOUT.
 """
 
 
 def main(argv: list[str]) -> int:
     command = argv[1] if len(argv) > 1 else ""
     if command in ("", "-h", "--help", "help"):
-        print(USAGE, end="")
+        print(COMMANDS + "\n" + environment_help(), end="")
         return 0
     if command == "download-files":
         from livekit.agents.__main__ import main as livekit_main  # noqa: PLC0415
@@ -46,8 +44,8 @@ def main(argv: list[str]) -> int:
     try:
         settings = load_settings()
     except SettingsError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
 
     # The caller uses the Realtime model's own turn detection: the local VAD and end-of-turn
     # weights need not be preloaded into the job processes' image.

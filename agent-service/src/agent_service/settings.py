@@ -1,4 +1,9 @@
-"""The worker's configuration, read from the environment and validated once at start-up."""
+"""The worker's configuration, read from the environment and validated once at start-up.
+
+Each field is the environment variable of the same name, upper-case; its docstring is what
+docs/configuration.md and `python -m agent_service --help` say of it (generated). A missing or bad
+variable stops the worker with training_contracts' one line (settings_report) and exit status 2.
+"""
 
 import os
 from pathlib import Path
@@ -6,6 +11,17 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from training_contracts import SettingsError, settings_help, validation_settings_error
+
+__all__ = [
+    "CALLS_PER_CPU",
+    "Settings",
+    "SettingsError",
+    "environment_help",
+    "load_settings",
+    "required_variables",
+]
 
 Required = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -23,23 +39,37 @@ the reply at low load) divided by LiveKit's 0.7 load threshold (docs/operations.
 """
 
 
+def default_job_capacity() -> int:
+    """CALLS_PER_CPU (8) for each CPU of the machine."""
+    return CALLS_PER_CPU * (os.cpu_count() or 1)
+
+
 class Settings(BaseSettings):
     """Environment variables of the same names, upper-case. An empty or blank value counts as unset."""
 
-    model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_ignore_empty=True, extra="ignore", frozen=True, use_attribute_docstrings=True
+    )
 
     livekit_url: Required
+    """The LiveKit server's URL as the worker reaches it."""
     livekit_api_key: Required
+    """LiveKit API key (`devkey` for `livekit-server --dev`)."""
     livekit_api_secret: Required
+    """LiveKit API secret (`secret` for `livekit-server --dev`)."""
     token_service_url: Required
     """Base URL of the token service's internal API, reachable from wherever the worker runs."""
     internal_service_key: Required
+    """The shared secret of the token service's internal API (`X-Internal-Service-Key`)."""
     openai_api_key: Required
+    """The key of the Realtime model."""
 
     openai_base_url: str | None = None
     """Unset: OpenAI itself. Tests and offline development point it at the Realtime stub."""
     realtime_model: str = "gpt-realtime"
+    """The caller's Realtime model."""
     realtime_voice: str = "marin"
+    """The caller's voice."""
     spool_dir: Path = Field(default_factory=default_spool_dir)
     """Transcripts the token service could not take yet wait here, one JSON file per attempt;
     recordings on their way to it in `recordings/`, one Ogg file per attempt."""
@@ -49,7 +79,7 @@ class Settings(BaseSettings):
     agent_health_port: int | None = Field(default=None, ge=0, le=65535)
     """The worker's health endpoint; unset: 8081 with `start`, a free port with `dev`. Two workers
     on one host need two ports (0 picks a free one)."""
-    job_capacity: int = Field(default_factory=lambda: CALLS_PER_CPU * (os.cpu_count() or 1), ge=1)
+    job_capacity: int = Field(default_factory=default_job_capacity, ge=1)
     """Calls one worker runs at once at full load; it stops taking calls at 70% of it in
     production (LiveKit's load threshold)."""
     cpu_stop: float | None = Field(default=None, gt=0, le=1)
@@ -63,8 +93,8 @@ class Settings(BaseSettings):
     temporary folder per worker start. Two workers on one host must not share one: a worker
     empties it when it starts."""
     drain_timeout: int = Field(default=1800, ge=1)
-    """Seconds a SIGTERMed worker lets its running calls finish (DRAIN_TIMEOUT); the orchestrator's
-    grace period must be longer (README, "Deploys and drain")."""
+    """Seconds a SIGTERMed worker lets its running calls finish; the orchestrator's grace period
+    must be longer (agent-service README, "Deploys and drain")."""
     job_executor: Literal["process", "thread"] = "process"
     """Where a call runs: a job process of its own (livekit-agents' default), or a thread of the
     worker's process beside the worker's other calls (docs/benchmarks.md measures both)."""
@@ -72,25 +102,23 @@ class Settings(BaseSettings):
     """Job processes kept warm; unset: LiveKit's default (one per CPU in production, 0 in dev)."""
 
 
-class SettingsError(Exception):
-    """The environment does not describe a usable worker; the message is one line for stderr."""
+def required_variables() -> tuple[str, ...]:
+    """The variables the worker cannot do without, in the class's order."""
+    fields = Settings.model_fields.items()
+    return tuple(name.upper() for name, field in fields if field.is_required())
+
+
+def environment_help() -> str:
+    """`--help`'s list of the settings, from Settings itself."""
+    required = required_variables()
+    optional = [name.upper() for name in Settings.model_fields if name.upper() not in required]
+    return settings_help(required, optional)
 
 
 def load_settings() -> Settings:
+    """Settings from the process environment, or SettingsError naming every missing or empty
+    required variable (and any other invalid one) in one line."""
     try:
         return Settings()  # type: ignore[call-arg]  # the required values come from the environment
     except ValidationError as exc:
-        missing: list[str] = []
-        invalid: list[str] = []
-        for error in exc.errors():
-            name = ".".join(str(part) for part in error["loc"]).upper()
-            if error["type"] in ("missing", "string_too_short"):
-                missing.append(name)
-            else:
-                invalid.append(f"{name} ({error['msg']})")
-        parts = []
-        if missing:
-            parts.append("missing required environment variables: " + ", ".join(missing))
-        if invalid:
-            parts.append("invalid environment variables: " + "; ".join(invalid))
-        raise SettingsError("agent-service: " + "; ".join(parts)) from None
+        raise validation_settings_error(exc.errors(), required_variables()) from None

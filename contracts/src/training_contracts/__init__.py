@@ -108,6 +108,13 @@ from .public_api import (
     TurnView,
 )
 from .rooms import CALLER_JOIN_BOUND_S, CallerStatus, RoomNotice
+from .settings_report import (
+    EXIT_BAD_SETTINGS,
+    SettingsError,
+    settings_error,
+    settings_help,
+    validation_settings_error,
+)
 from .web_page import PAGE_CONFIG_PATH, IceServer, PageConfig
 
 __version__ = "1.0.0"
@@ -122,6 +129,7 @@ __all__ = [
     "CALLER_JOIN_BOUND_S",
     "DISPATCH_VERSION",
     "EVALUATION_PATH",
+    "EXIT_BAD_SETTINGS",
     "HEALTH_PATH",
     "INTERNAL_KEY_HEADER",
     "INTERNAL_RECORDING_FAILURE_PATH",
@@ -174,6 +182,7 @@ __all__ = [
     "ScenarioResponse",
     "SessionType",
     "SessionView",
+    "SettingsError",
     "TokenRequest",
     "TokenResponse",
     "TranscriptAck",
@@ -183,4 +192,7 @@ __all__ = [
     "decode_dispatch",
     "encode_dispatch",
     "fill",
+    "settings_error",
+    "settings_help",
+    "validation_settings_error",
 ]

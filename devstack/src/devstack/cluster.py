@@ -24,6 +24,7 @@ from typing import Any
 
 from training_contracts import LIVEKIT_WEBHOOK_PATH
 
+from .agent import REGISTER_TIMEOUT_S
 from .livekit import LiveKitServer, livekit_server
 from .ports import free_port
 from .redis import RedisServer, redis_server
@@ -38,6 +39,7 @@ spread, and to survive the loss of one of its kind."""
 
 _ROOM_STARTED = "starting RTC session"
 """What the node hosting a room logs when a participant's session on it starts."""
+_REGISTERED = "registered worker"
 _NODE_ID = re.compile(r'"nodeID":\s*"(ND_\w+)"')
 
 
@@ -130,6 +132,15 @@ class ClusterStack(Stack):
         """SIGTERM: the node leaves the cluster; its workers lose their connection."""
         self.nodes.pop(name, None)
         self._parts.stop(name)
+
+    def restore_node(self, name: str) -> None:
+        """After `stop_node(name)`: the node runs again, and its worker, which kept trying to
+        reach it (livekit-agents retries with a growing back-off), is registered with it again,
+        as when the cluster started."""
+        worker = self.workers[_worker(list(self._node_ports).index(name) + 1)]
+        mark = len(worker.process.log_text())
+        self.start_node(name)
+        worker.process.wait_for_line(_REGISTERED, REGISTER_TIMEOUT_S, start=mark)
 
     # -- the services ----------------------------------------------------------------------------
 

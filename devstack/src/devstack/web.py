@@ -25,6 +25,7 @@ from uuid import UUID
 import msgspec
 
 from training_contracts import PAGE_CONFIG_PATH, IceServer, PageConfig
+from training_contracts.page_settings import NO_CALLER_TIMEOUT_MS, PAGE_PORT
 
 from .ports import free_port
 
@@ -46,13 +47,8 @@ __all__ = [
 ]
 
 WEB_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
-DEFAULT_PORT = 3003
+DEFAULT_PORT = PAGE_PORT
 """The frontend's port, which the token service allows as a CORS origin by default."""
-
-NO_CALLER_TIMEOUT_MS = 20_000
-"""How long the page waits after joining for the caller to publish `session.id` or `error`:
-dispatch, a warm job process and session creation take a few seconds; an agent that is down or
-busy never comes, and the trainee is offered a retry."""
 
 NO_ICE_SERVERS: list[IceServer] = []
 """Host candidates only: livekit-server --dev runs on loopback beside the page, and the public

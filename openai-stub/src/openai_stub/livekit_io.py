@@ -107,7 +107,11 @@ class PlayoutAudioOutput(io.AudioOutput):
     def paused(self) -> bool:
         return self._paused_at is not None
 
-    def _position(self) -> float:
+    @property
+    def position(self) -> float:
+        """Seconds of the current segment played so far (0 between segments)."""
+        if not self._segment_s:
+            return 0.0
         now = self._paused_at if self._paused_at is not None else time.monotonic()
         return max(0.0, now - self._segment_started - self._paused_s)
 
@@ -149,7 +153,7 @@ class PlayoutAudioOutput(io.AudioOutput):
 
     async def _play_out(self) -> None:
         while not self._interrupted:
-            remaining = self._segment_s - self._position()
+            remaining = self._segment_s - self.position
             if self._paused_at is None and remaining <= 0:
                 break
             self._changed.clear()
@@ -157,7 +161,7 @@ class PlayoutAudioOutput(io.AudioOutput):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), timeout=timeout)
         interrupted = self._interrupted
-        played = min(self._segment_s, self._position()) if interrupted else self._segment_s
+        played = min(self._segment_s, self.position) if interrupted else self._segment_s
         self._segment_s = 0.0
         self._interrupted = False
         self.on_playback_finished(playback_position=played, interrupted=interrupted)

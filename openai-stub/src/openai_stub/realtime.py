@@ -64,13 +64,20 @@ class RealtimeConnection:
         self.state.closed = True
         self.state.closed_at = time.time()
         tasks = list(self._input.background)
-        if (response_task := self._responses.detach()) is not None:
-            tasks.append(response_task)
+        response = self._responses.detach()
+        if response is not None and response.task is not None:
+            tasks.append(response.task)
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if response is None or response.task is None or not response.task.done():
+            return
+        if response.record.status == "in_progress":
+            # What the record says it streamed is all it ever will.
+            response.record.status = "cancelled"
+            response.record.reason = "connection_closed"
 
     async def send(self, event: Event) -> None:
         self.state.record_server_event(event["type"])

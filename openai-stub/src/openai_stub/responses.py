@@ -94,10 +94,10 @@ class Responses:
         )
         response.task.add_done_callback(lambda task: self._on_task_done(response, task))
 
-    def detach(self) -> asyncio.Task[None] | None:
-        """Forgets the active response (the connection is closing) and returns its task."""
+    def detach(self) -> Response | None:
+        """Forgets the active response (the connection is closing) and returns it."""
         response, self.active = self.active, None
-        return response.task if response is not None else None
+        return response
 
     def _on_task_done(self, response: Response, task: asyncio.Task[None]) -> None:
         if task.cancelled() or task.exception() is None:

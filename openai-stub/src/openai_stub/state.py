@@ -17,7 +17,8 @@ class ResponseRecord:
     instructions: str | None  # `response.instructions`, when the request carried one
     reply: str
     status: str = "in_progress"  # then "completed" or "cancelled"
-    reason: str | None = None  # why it was cancelled: "client_cancelled" or "turn_detected"
+    reason: str | None = None  # why it was cancelled: "client_cancelled", "turn_detected" or
+    # "connection_closed" (the socket closed while it streamed)
     reply_ms: int | None = None  # the script's reply length when it started (None: the clip once)
     audio_ms: int = 0  # how much of audio.reply_audio(reply_ms) was streamed: audio.sent_audio
     audio_started_at: float | None = None  # time.time() of the first audio delta

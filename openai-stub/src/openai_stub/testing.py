@@ -5,25 +5,24 @@ Usage, in an async test::
     async with running_stub() as stub:
         model = RealtimeModel(base_url=stub.base_url, api_key="test")
         ...  # drive an AgentSession
-        conn = await stub.wait_for(lambda s: s["connections"][-1] if s["connections"] else None)
+        [conn] = stub.connections()
         assert conn["instructions"] == "..."
+
+A test that waits for the stub to record something polls `stub.state()` with the suites' one
+wait (devstack.waits.until), passing `stub.summary` to say what was there instead.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import socket
-import time
-from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 from aiohttp import web
 
 from .app import StubServer, create_app
 from .script import Script
-
-T = TypeVar("T")
 
 
 class StubHandle:
@@ -72,27 +71,9 @@ class StubHandle:
         connections: list[dict[str, Any]] = self.state()["connections"]
         return connections
 
-    async def wait_for(
-        self,
-        predicate: Callable[[dict[str, Any]], T | None],
-        timeout_s: float = 5.0,
-        interval_s: float = 0.02,
-    ) -> T:
-        """Polls the state until `predicate(state)` is truthy, and returns that value.
-
-        Raises TimeoutError (with a summary of the last state) after `timeout_s` seconds.
-        """
-        deadline = time.monotonic() + timeout_s
-        while True:
-            state = self.state()
-            value = predicate(state)
-            if value:
-                return value
-            if time.monotonic() >= deadline:
-                raise TimeoutError(
-                    f"stub state did not match within {timeout_s}s: {_summary(state)}"
-                )
-            await asyncio.sleep(interval_s)
+    def summary(self) -> str:
+        """What the stub recorded, in short: for the failure of a wait on its state."""
+        return _summary(self.state())
 
     async def aclose(self) -> None:
         await self._runner.cleanup()

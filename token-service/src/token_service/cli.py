@@ -1,7 +1,8 @@
 """`token-service migrate | seed-demo | serve | purge-recordings | grants | openapi`.
 
-Configuration comes from the environment (see settings.py). A missing or empty required
-variable stops the command with one line on stderr naming every one of them, and exit code 2.
+Configuration comes from the environment (settings.py; docs/configuration.md). A missing, empty or
+invalid variable stops the command with one line on stderr naming every one of them, and exit
+code 2 (training_contracts.settings_report).
 A database that lacks what the service needs of the application's tables (app_tables.required)
 stops `migrate` and `serve` with one line naming what is missing, and exit code 1.
 """
@@ -9,19 +10,26 @@ stops `migrate` and `serve` with one line naming what is missing, and exit code 
 import argparse
 import asyncio
 import logging
-import os
 import sys
 from importlib.util import find_spec
 
 import msgspec
 import psycopg
 
+from training_contracts import EXIT_BAD_SETTINGS
+
 from .app_tables.required import AppTablesError
 from .app_tables.standin import StandinError
-from .settings import Settings, SettingsError, load_database_settings, load_settings
+from .settings import (
+    Settings,
+    SettingsError,
+    environment_help,
+    load_database_settings,
+    load_schema_settings,
+    load_settings,
+)
 
 PROG = "token-service"
-EXIT_CONFIG = 2
 EXIT_FAILURE = 1
 
 
@@ -98,10 +106,8 @@ def _serve() -> int:
 
 def _grants(role: str) -> int:
     from .app_tables.grants import grants_text  # noqa: PLC0415
-    from .settings import DatabaseSettings  # noqa: PLC0415
 
-    schema = DatabaseSettings.model_fields["voice_schema"].default
-    sys.stdout.write(grants_text(role, os.environ.get("VOICE_SCHEMA") or schema))
+    sys.stdout.write(grants_text(role, load_schema_settings().voice_schema))
     return 0
 
 
@@ -122,7 +128,10 @@ def _purge_recordings() -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=PROG, description="LiveKit tokens and the voice training session API."
+        prog=PROG,
+        description="LiveKit tokens and the voice training session API.",
+        epilog=environment_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser(
@@ -157,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except SettingsError as exc:
-        return _fail(str(exc), EXIT_CONFIG)
+        return _fail(str(exc), EXIT_BAD_SETTINGS)
     except (AppTablesError, StandinError) as exc:
         return _fail(str(exc), EXIT_FAILURE)
     except psycopg.Error as exc:

@@ -1,31 +1,47 @@
-"""The service's configuration, read from the environment once, at start-up."""
+"""The service's configuration, read from the environment once, at start-up.
+
+Each field is the environment variable of the same name, upper-case; its docstring is what
+docs/configuration.md says of it (generated: `python -m devstack.settings_doc`). A missing or bad
+variable stops a command with training_contracts' one line (settings_report) and exit status 2.
+"""
 
 import os
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Final, TypeVar
 
 from pydantic import Field, StringConstraints, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from training_contracts import CALLER_JOIN_BOUND_S
+from training_contracts import (
+    CALLER_JOIN_BOUND_S,
+    SettingsError,
+    settings_help,
+    validation_settings_error,
+)
+
+__all__ = [
+    "REQUIRED_SETTINGS",
+    "DatabaseSettings",
+    "PurgeSettings",
+    "RecordingSettings",
+    "SchemaSettings",
+    "Settings",
+    "SettingsError",
+    "environment_help",
+    "load_database_settings",
+    "load_purge_settings",
+    "load_schema_settings",
+    "load_settings",
+    "required_variables",
+]
 
 Required = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
-REQUIRED_SETTINGS = (
-    "DATABASE_URL",
-    "LIVEKIT_URL",
-    "LIVEKIT_API_KEY",
-    "LIVEKIT_API_SECRET",
-    "INTERNAL_SERVICE_KEY",
-    "OPENAI_API_KEY",
-)
-
-
 T = TypeVar("T", bound=BaseSettings)
 
-
-class SettingsError(Exception):
-    """The environment cannot configure the service; the message is one line for an operator."""
+CONFIG: Final = SettingsConfigDict(
+    case_sensitive=False, extra="ignore", frozen=True, use_attribute_docstrings=True
+)
 
 
 def default_recordings_dir() -> Path:
@@ -39,12 +55,11 @@ VoiceSchema = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]{0,62}$
 should not have to quote it in psql."""
 
 
-class DatabaseSettings(BaseSettings):
-    """What every command that touches the database needs."""
+class SchemaSettings(BaseSettings):
+    """What `grants` needs: the name of the voice schema."""
 
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+    model_config = CONFIG
 
-    database_url: Required
     voice_schema: VoiceSchema = "voice"
     """The schema of voice training's own state, beside the Next.js application's `public`
     (docs/app-database.md); `migrate` creates and updates it, and nothing else."""
@@ -57,15 +72,24 @@ class DatabaseSettings(BaseSettings):
         return value
 
 
+class DatabaseSettings(SchemaSettings):
+    """What every command that touches the database needs."""
+
+    database_url: Required
+    """Postgres, e.g. `postgresql://user:pw@host:5432/training`: the Next.js application's
+    database, as a role with the grants `token-service grants` prints."""
+
+
 class RecordingSettings(BaseSettings):
     """What recordings need; `purge-recordings` reads these with DatabaseSettings."""
 
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+    model_config = CONFIG
 
     recordings_dir: Path = Field(default_factory=default_recordings_dir)
     """The filesystem store's root: a volume of its own in a container."""
     record_free_practice: bool = False
-    """Record free practice calls too; assignments say themselves (requireRecording)."""
+    """`true`: free practice calls are recorded too; assignments say so themselves
+    (`requireRecording`)."""
     recording_retention_days: int = Field(default=30, ge=1)
     """`purge-recordings` deletes recordings of attempts older than this."""
     recording_upload_timeout_s: float = Field(default=300.0, gt=0)
@@ -77,29 +101,49 @@ class PurgeSettings(DatabaseSettings, RecordingSettings):
 
 
 class Settings(DatabaseSettings, RecordingSettings):
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+    """`serve`: everything."""
+
+    model_config = CONFIG
 
     livekit_url: Required
+    """The LiveKit server's URL as browsers reach it (handed to them as `serverUrl`)."""
     livekit_api_key: Required
+    """LiveKit API key (`devkey` for `livekit-server --dev`): signs tokens, checks webhooks."""
     livekit_api_secret: Required
+    """LiveKit API secret (`secret` for `livekit-server --dev`)."""
     internal_service_key: Required
+    """The shared secret the agent sends on the internal API (`X-Internal-Service-Key`)."""
     openai_api_key: Required
+    """The key of the evaluation's chat model."""
 
     openai_base_url: str = "https://api.openai.com/v1"
+    """Where the evaluation's chat model is; the OpenAI stub's `http://127.0.0.1:8090/v1`
+    offline."""
     evaluation_model: str = "gpt-4o-mini"
+    """The chat model that writes a call's feedback."""
     evaluation_timeout_s: float = Field(default=30.0, gt=0)
+    """The longest one evaluation request to the model may take."""
     allowed_origins: str = "http://localhost:3003"
+    """Comma-separated CORS origins of the frontend."""
     host: str = "127.0.0.1"
+    """Where `serve` listens."""
     port: int = Field(default=8000, ge=0, le=65535)
+    """Where `serve` listens."""
     db_pool_min: int = Field(default=2, ge=0)
+    """Postgres connections the pool keeps open."""
     db_pool_max: int = Field(default=10, ge=1)
+    """Postgres connections the pool opens at most."""
     db_pool_timeout_s: float = Field(default=5.0, gt=0)
+    """The longest a request waits for a connection from the pool before it answers 503."""
     metrics_host: str = "127.0.0.1"
+    """Where Prometheus' `/metrics` is served."""
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
     """Where Prometheus' `/metrics` is served, apart from the public port; unset: nowhere."""
     db_reconnect_timeout_s: float = Field(default=2.0, gt=0)
+    """How long one reconnection attempt of the pool keeps trying while Postgres is down."""
     livekit_api_url: str | None = None
-    """Where the service reaches livekit-server's API (dispatch, room metadata); unset: LIVEKIT_URL."""
+    """Where the service reaches livekit-server's API (dispatch, room metadata); unset:
+    LIVEKIT_URL."""
     caller_join_bound_s: float = Field(default=CALLER_JOIN_BOUND_S, gt=0)
     """A trainee without a caller this long gets the caller dispatched again (rooms/)."""
     redispatch_tries: int = Field(default=8, ge=0)
@@ -107,6 +151,7 @@ class Settings(DatabaseSettings, RecordingSettings):
     redispatch_backoff_s: float = Field(default=4.0, gt=0)
     """Between the first two dispatches of one wait; doubles after each, up to the maximum."""
     redispatch_backoff_max_s: float = Field(default=8.0, gt=0)
+    """The longest wait between two dispatches."""
     room_sweep_interval_s: float = Field(default=1.0, ge=0)
     """How often each process looks for rooms whose trainee waits; 0: never (tests sweep by hand)."""
 
@@ -119,6 +164,21 @@ class Settings(DatabaseSettings, RecordingSettings):
         return [origin.strip() for origin in self.allowed_origins.split(",") if origin.strip()]
 
 
+def required_variables(cls: type[BaseSettings]) -> tuple[str, ...]:
+    """The variables `cls` cannot do without, in its fields' order."""
+    return tuple(name.upper() for name, field in cls.model_fields.items() if field.is_required())
+
+
+def environment_help() -> str:
+    """`token-service --help`'s list of the settings, from Settings itself."""
+    required = required_variables(Settings)
+    optional = [name.upper() for name in Settings.model_fields if name.upper() not in required]
+    return settings_help(required, optional)
+
+
+REQUIRED_SETTINGS = required_variables(Settings)
+
+
 def load_settings() -> Settings:
     """Settings from the process environment, or SettingsError naming every missing or empty
     required variable (and any other invalid one) in one line."""
@@ -129,6 +189,10 @@ def load_database_settings() -> DatabaseSettings:
     return _load(DatabaseSettings)
 
 
+def load_schema_settings() -> SchemaSettings:
+    return _load(SchemaSettings)
+
+
 def load_purge_settings() -> PurgeSettings:
     return _load(PurgeSettings)
 
@@ -137,18 +201,4 @@ def _load(cls: type[T]) -> T:
     try:
         return cls()
     except ValidationError as exc:
-        missing: list[str] = []
-        invalid: list[str] = []
-        for error in exc.errors():
-            name = str(error["loc"][0]).upper() if error["loc"] else "?"
-            if name in REQUIRED_SETTINGS and error["type"] in {"missing", "string_too_short"}:
-                missing.append(name)
-            else:
-                invalid.append(f"{name} ({error['msg']})")
-        missing.sort(key=REQUIRED_SETTINGS.index)
-        parts = []
-        if missing:
-            parts.append("missing required settings: " + ", ".join(missing))
-        if invalid:
-            parts.append("invalid settings: " + ", ".join(invalid))
-        raise SettingsError("; ".join(parts)) from None
+        raise validation_settings_error(exc.errors(), required_variables(cls)) from None

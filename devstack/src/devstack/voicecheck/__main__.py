@@ -11,13 +11,11 @@ import sys
 from pathlib import Path
 
 from ..badnet import Impairment
+from ..harness import TRAINEE_LINES, stub_script
 from ..stack import Stack
 from .call import CallError, scored_call
 
-_LINES = (
-    "Hello, you've reached the support line. My name is Sam. What's going on tonight?",
-    "That sounds really hard. Can you tell me more about what happened today?",
-)
+_TURNS = 2
 
 
 async def _calls(stack: Stack, args: argparse.Namespace, impairment: Impairment) -> list[float]:
@@ -28,7 +26,7 @@ async def _calls(stack: Stack, args: argparse.Namespace, impairment: Impairment)
             token_service_url=stack.token_service_url,
             stub_state=stack.stub_state,
             user_id=user_id,
-            lines=_LINES,
+            lines=TRAINEE_LINES[:_TURNS],
             impairment=impairment,
             seed=number + 1,
             workdir=stack.log_dir / f"call-{number}",
@@ -49,7 +47,7 @@ def main() -> None:
     parser.add_argument("--log-dir", type=Path, help="where the stack's logs and recordings go")
     args = parser.parse_args()
     impairment = Impairment(loss=args.loss, delay_ms=args.delay_ms, jitter_ms=args.jitter_ms)
-    script = {"user_transcripts": list(_LINES), "reply_ms": args.reply_ms}
+    script = stub_script(_TURNS, reply_ms=args.reply_ms)
     with Stack(stub_script=script, log_dir=args.log_dir) as stack:
         print(f"{impairment.describe()}; logs and recordings in {stack.log_dir}", flush=True)
         try:
