@@ -25,7 +25,7 @@ from training_contracts import (
 
 TEST = "agent failure"
 ERROR_BUDGET_S = 10.0
-"""Session creation's retries (api_client.SESSION_CREATE_POLICY: 3 retries 2 s apart) against a
+"""Session creation's retries (retry_policy.SESSION_CREATE_POLICY: 3 retries 2 s apart) against a
 refused connection are ~6 s of trying."""
 
 

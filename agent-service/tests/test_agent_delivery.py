@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from agent_service.api_client import InternalApiClient, RetryPolicy
+from agent_service.api_client import InternalApiClient
 from agent_service.delivery import DeliveryOptions, TranscriptDelivery, batches
+from agent_service.retry_policy import RetryPolicy
 from agent_service.spool import Spool
 from devstack.ports import free_port
 from training_contracts import MAX_TURNS_PER_BATCH, Role, TranscriptTurn

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import httpx
 
-from agent_service.api_client import InternalApiClient, RetryPolicy
+from agent_service.api_client import InternalApiClient
 from agent_service.recording import RecordingSpool
 from agent_service.redelivery import redeliver_recordings
+from agent_service.retry_policy import RetryPolicy
 from devstack.ports import free_port
 from devstack.token_service import TokenService
 from token_service.recordings.ogg import opus_stream

@@ -20,7 +20,6 @@ from livekit.agents.voice import UserStateChangedEvent
 from agent_service.api_client import (
     InternalApiClient,
     NotFound,
-    RetryPolicy,
     Unavailable,
 )
 from agent_service.call_setup import CallSetupError, prepare_call
@@ -28,6 +27,7 @@ from agent_service.delivery import DeliveryOptions, TranscriptDelivery
 from agent_service.options import CallOptions
 from agent_service.recording import RecordingSpool
 from agent_service.redelivery import SpoolRedeliverer, redeliver_spool
+from agent_service.retry_policy import RetryPolicy
 from agent_service.spool import Spool
 from agent_service.transcript import TranscriptRecorder
 from devstack.ports import free_port

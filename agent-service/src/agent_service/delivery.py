@@ -24,7 +24,8 @@ import msgspec
 from training_contracts import MAX_TURNS_PER_BATCH, ModelUsage, TranscriptBatch, TranscriptTurn
 
 from . import metrics
-from .api_client import TRANSCRIPT_POLICY, ApiError, InternalApiClient, RetryPolicy
+from .api_client import ApiError, InternalApiClient
+from .retry_policy import TRANSCRIPT_POLICY, RetryPolicy
 from .spool import Spool, SpoolEntry
 from .transcript import TranscriptRecorder
 

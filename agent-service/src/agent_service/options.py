@@ -2,8 +2,8 @@
 
 from dataclasses import dataclass, field
 
-from .api_client import SCENARIO_POLICY, SESSION_CREATE_POLICY, RetryPolicy
 from .delivery import DeliveryOptions
+from .retry_policy import SCENARIO_POLICY, SESSION_CREATE_POLICY, RetryPolicy
 
 
 @dataclass(frozen=True)

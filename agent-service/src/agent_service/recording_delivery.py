@@ -21,8 +21,9 @@ from livekit.agents import AgentSession, JobContext
 
 from training_contracts import RecordingAck
 
-from .api_client import ApiError, InternalApiClient, RetryPolicy, Unavailable
+from .api_client import ApiError, InternalApiClient, Unavailable
 from .recording import RecordingMissing, RecordingSpool, SpooledRecording, take_recording
+from .retry_policy import RetryPolicy
 from .spool_sending import send_claimed
 
 logger = logging.getLogger(__name__)

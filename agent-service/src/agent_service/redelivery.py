@@ -22,10 +22,11 @@ from collections.abc import Callable
 from training_contracts import TranscriptAck
 
 from . import metrics
-from .api_client import TRANSCRIPT_POLICY, InternalApiClient, RetryPolicy
+from .api_client import InternalApiClient
 from .delivery import batches
 from .recording import RecordingSpool
 from .recording_delivery import RECORDING_POLICY, upload_recording
+from .retry_policy import TRANSCRIPT_POLICY, RetryPolicy
 from .spool import Spool, SpoolEntry
 from .spool_sending import SpoolPass, send_spooled
 
