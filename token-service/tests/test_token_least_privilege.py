@@ -153,8 +153,15 @@ def test_migrate_creates_the_schema_where_the_role_may_create_one(pg: PostgresSe
     assert owner == (role,)
 
 
-def test_the_documented_grants_are_what_the_command_prints() -> None:
-    page = (Path(__file__).resolve().parents[2] / "docs" / "app-database.md").read_text()
-    section = page.split("\n## GRANTs\n", 1)[1]
+@pytest.mark.parametrize(
+    ("page", "heading"),
+    [
+        ("docs/app-database.md", "## GRANTs"),
+        ("README.md", "## Running next to the Next.js application"),
+    ],
+)
+def test_the_documented_grants_are_what_the_command_prints(page: str, heading: str) -> None:
+    text = (Path(__file__).resolve().parents[2] / page).read_text()
+    section = text.split(f"\n{heading}\n", 1)[1]
     block = section.split("```sql\n", 1)[1].split("```", 1)[0]
     assert block == grants_text(ROLE, "voice")
