@@ -165,7 +165,7 @@ background_build_pid=$!
 
 # The address livekit-server advertises for media: this host's own (default-route) address, so
 # the trainee here reaches it through the published ports and the agent through the host, as
-# browsers do with LIVEKIT_NODE_IP set (README, "Containers").
+# browsers do with LIVEKIT_NODE_IP set (docs/containers.md).
 default_dev=$(ip -4 route show default | awk '{print $5; exit}')
 LIVEKIT_NODE_IP=$(ip -4 -o addr show dev "$default_dev" | awk '{split($4, a, "/"); print a[1]; exit}')
 export LIVEKIT_NODE_IP

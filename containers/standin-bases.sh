@@ -23,7 +23,7 @@
 #                   protected mode off (it serves its compose network), runs as the redis user in
 #                   /data
 # They are not the official images (Debian's patch releases of Python and Postgres, and the npm
-# beside node, differ): see README, "Containers". An image of one of these names that this script
+# beside node, differ): see docs/containers.md. An image of one of these names that this script
 # did not build (a pulled official image) is left alone. Each stand-in carries the hash of its own
 # recipe (its build files, and the debian minbase it is built on) as a label and is rebuilt only
 # when that changes, or for all of them when STANDIN_REBUILD=1. The stand-ins over the minbase are

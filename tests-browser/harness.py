@@ -184,7 +184,7 @@ def start_extra_workers(stack: Stack) -> None:
 
 def drop_caller(stack: Stack, room: str) -> list[str]:
     """The worker holding the call in `room` is lost outright, and livekit-server lets its caller
-    go at once instead of after its ICE timeouts (about 20 s; README, "When the caller is
+    go at once instead of after its ICE timeouts (about 20 s; docs/calls.md, "When the caller is
     missing"): the trainee and the token service see what they would see then, sooner, and no
     final transcript comes. Returns the identities of the callers removed."""
     holders = [name for name, w in stack.workers.items() if room in w.process.log_text()]

@@ -248,7 +248,7 @@ def test_each_worker_and_token_service_is_wired_to_its_own_node() -> None:
 
 def test_each_node_posts_its_webhooks_to_its_token_service_which_reaches_its_api() -> None:
     # Without webhooks a lost caller waits for the abandonment rule and a trainee nobody
-    # dispatched to stays alone (README, "When the caller is missing").
+    # dispatched to stays alone (docs/calls.md, "When the caller is missing").
     for i in (1, 2):
         webhook = cluster_node_config(f"livekit-{i}")["webhook"]
         assert webhook["urls"] == [f"http://token-service-{i}:8000{LIVEKIT_WEBHOOK_PATH}"]
