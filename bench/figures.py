@@ -66,6 +66,13 @@ def _step(section: str, calls: int, key: str) -> Callable[[dict[str, Any]], floa
     return read
 
 
+def _token(path: str, key: str) -> Callable[[dict[str, Any]], float | None]:
+    def read(doc: dict[str, Any]) -> float | None:
+        return _number(doc.get("token", {}).get(path, {}).get(key))
+
+    return read
+
+
 FIGURES = (
     Figure("a call, caller listening", "% of a core", _cost_phase("listening", "per_call_pct"), True),
     Figure("  Python part", "% of a core", _cost_phase("listening", "python_pct"), True),
@@ -79,6 +86,10 @@ FIGURES = (
     Figure("10 calls: reply p95", "ms", _step("concurrency", 10, "said_to_reply_p95_ms"), True),
     Figure("largest N, worker alone on 1 core", "calls", _largest_ok("dedicated"), False),
     Figure("  within the reply bound", "calls", _section_key("dedicated", "largest_within_reply_bound"), False),
+    Figure("token, free practice", "req/s", _token("ours_free_practice", "requests_per_s"), False),
+    Figure("  p99", "ms", _token("ours_free_practice", "p99_ms"), True),
+    Figure("token, assignment", "req/s", _token("ours_assignment", "requests_per_s"), False),
+    Figure("  p99", "ms", _token("ours_assignment", "p99_ms"), True),
 )  # fmt: skip
 
 

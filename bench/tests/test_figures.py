@@ -62,3 +62,16 @@ def test_figures_read_both_shapes_of_the_cost_section() -> None:
     assert by_name["largest N, all on 2 cores"].read(NEW_COST) == 15
     assert by_name["10 calls: worker per call"].read(NEW_COST) == 8
     assert by_name["largest N, all on 2 cores"].read(OLD_COST) is None
+
+
+def test_the_token_figures_read_the_token_section() -> None:
+    doc = {
+        "token": {
+            "ours_free_practice": {"requests_per_s": 17000.0, "p99_ms": 3.6},
+            "ours_assignment": {"requests_per_s": 3200.0, "p99_ms": 12.1},
+        }
+    }
+    read = {f"{f.name.strip()} {f.unit}": f.read(doc) for f in FIGURES if "token" in f.name}
+    assert read == {"token, free practice req/s": 17000.0, "token, assignment req/s": 3200.0}
+    p99s = [f.read(doc) for f in FIGURES if f.name.strip() == "p99"]
+    assert p99s == [3.6, 12.1]
