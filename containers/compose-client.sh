@@ -9,11 +9,15 @@ set -euo pipefail
 VERSION=v2.40.3
 MODULE=github.com/docker/compose/v2
 dest=$(realpath -m "${1:?usage: $0 DEST}")
+mkdir -p "$(dirname "$dest")"
+# One build at a time: `make test` starts one early in the background, and compose-test's own
+# call then waits for it here and finds the client built (or builds it again, loudly, if it failed).
+exec 9>"$dest.lock"
+flock 9
 
 if [ -x "$dest" ] && "$dest" version --short 2>/dev/null | grep -qx "${VERSION#v}"; then
   exit 0
 fi
 echo "building Docker Compose $VERSION from the Go module proxy"
 dir=$(go mod download -json "$MODULE@$VERSION" | grep '"Dir"' | cut -d'"' -f4)
-mkdir -p "$(dirname "$dest")"
 (cd "$dir" && go build -trimpath -ldflags "-s -w -X $MODULE/internal.Version=$VERSION" -o "$dest" ./cmd)
