@@ -31,6 +31,7 @@ import msgspec
 import psutil
 
 from .figures import FIGURES, Judged, judge
+from .peer import PEER_SOURCE
 from .ref_tree import ROOT, RefTreeError, build, resolve
 
 DEFAULT_SECTIONS = ("cost", "concurrency")
@@ -115,6 +116,8 @@ def run_side(side: Side, sections: list[str], quiet_wait_s: float) -> Run:
     with contextlib.suppress(FileNotFoundError):
         latest.unlink()
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    # A ref's tree sits under .bench/refs/, where ../shared is not: both sides use this tree's peer.
+    env.setdefault("BENCH_PEER_SOURCE", str(PEER_SOURCE))
     started, machine_before = time.monotonic(), psutil.cpu_times()
     own_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = subprocess.run(
