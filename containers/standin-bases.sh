@@ -39,7 +39,17 @@ NODE_IMAGE=docker.io/library/node:20.20.2-bookworm-slim
 REDIS_IMAGE=docker.io/library/redis:7.0.15-bookworm
 DEBIAN_IMAGE=localhost/voice-training-standin/debian:bookworm-minbase
 DEBOOTSTRAP=(debootstrap --variant=minbase bookworm)
-DEBIAN_MIRROR=http://deb.debian.org/debian
+# The Debian mirror this host's apt already uses (deb822 sources or a one-line sources.list), so
+# the stand-in is built from the same place the host's packages come from.
+host_debian_mirror() {
+  { awk '$1 == "URIs:" {for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) print $i}' \
+      /etc/apt/sources.list.d/*.sources 2>/dev/null || true
+    awk '$1 == "deb" && $2 ~ /\/debian\/?$/ {print $2}' /etc/apt/sources.list 2>/dev/null || true
+  } | head -n1
+}
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-$(host_debian_mirror)}
+[ -n "$DEBIAN_MIRROR" ] \
+  || { echo "no Debian mirror in /etc/apt/sources*: set DEBIAN_MIRROR to one" >&2; exit 1; }
 LABEL=voice-training.standin
 APT_INSTALL="apt-get update -qq && DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes \
 apt-get install -y -qq --no-install-recommends"
