@@ -140,8 +140,7 @@ def _runs_text(values: list[float]) -> str:
     return ", ".join(f"{v:.1f}" for v in values) or "-"
 
 
-def render(judged: list[Judged], ref_label: str, work_label: str = "work") -> str:
-    work_header = "working tree" if work_label == "work" else work_label
+def render(judged: list[Judged], ref_label: str, work_header: str) -> str:
     header = ("figure", f"REF {ref_label}", work_header, "ratio", "spread", "verdict")
     rows = [
         (
@@ -216,7 +215,7 @@ def main(argv: list[str]) -> int:
         judge(f, [f.read(d) for d in by_side["ref"]], [f.read(d) for d in by_side["work"]])
         for f in FIGURES
     ]
-    print(render(judged, f"{args.ref} ({commit[:7]})", work.label))
+    print(render(judged, f"{args.ref} ({commit[:7]})", args.work or "working tree"))
     before = max(r.busy_before_pct for r in runs)
     during = max(r.others_pct for r in runs)
     print(f"\nruns: {', '.join(r.side for r in runs)} ({statistics.fmean(r.seconds for r in runs):.0f} s "
