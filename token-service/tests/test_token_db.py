@@ -8,10 +8,11 @@ from token_service.db import Pool, check_idle, once_more_if_lost
 
 
 async def _terminate_others(database_url: str) -> int:
-    """End every other backend of the database, as a Postgres restart does (with a goodbye)."""
+    """End every other backend of the database, as a Postgres restart does (with a goodbye), and
+    wait until they are gone, as a restarted server's clients find them."""
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
         cur = await conn.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            "SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
         row = await cur.fetchone()
@@ -32,6 +33,14 @@ async def test_the_first_request_after_every_pooled_connection_died_succeeds(
     assert response.status_code == 200, response.text
 
 
+async def _terminate(database_url: str, pid: int) -> None:
+    """End one backend and wait until it is gone (so its goodbye is already on its socket)."""
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        cur = await conn.execute("SELECT pg_terminate_backend(%s, 10000)", [pid])
+        row = await cur.fetchone()
+    assert row == (True,)
+
+
 async def test_work_that_met_a_connection_dying_in_use_runs_once_more(database_url: str) -> None:
     runs = 0
 
@@ -41,7 +50,9 @@ async def test_work_that_met_a_connection_dying_in_use_runs_once_more(database_u
         try:
             async with pool.connection() as conn:
                 if runs == 1:
-                    await _terminate_others(database_url)  # after the checkout's check
+                    # Only the connection in use dies, after the checkout's check: the pool's
+                    # other connection (it may grow to two) must not die unseen in between.
+                    await _terminate(database_url, conn.info.backend_pid)
                 await conn.execute("SELECT 1")
         except psycopg.OperationalError:
             return 503
@@ -50,6 +61,7 @@ async def test_work_that_met_a_connection_dying_in_use_runs_once_more(database_u
     async with Pool(
         database_url, min_size=1, max_size=2, kwargs={"autocommit": True}, check=check_idle
     ) as pool:
+        await pool.wait()
         assert await once_more_if_lost(attempt, lambda status: status >= 500) == 200
     assert runs == 2
 
