@@ -90,6 +90,8 @@ FIGURES = (
     Figure("  p99", "ms", _token("ours_free_practice", "p99_ms"), True),
     Figure("token, assignment", "req/s", _token("ours_assignment", "requests_per_s"), False),
     Figure("  p99", "ms", _token("ours_assignment", "p99_ms"), True),
+    Figure("transcript insert, 1,000 turns", "ms", _section_key("bulk", "first_ms_median"), True),
+    Figure("  the same batch again", "ms", _section_key("bulk", "resend_ms_median"), True),
 )  # fmt: skip
 
 

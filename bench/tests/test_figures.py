@@ -75,3 +75,11 @@ def test_the_token_figures_read_the_token_section() -> None:
     assert read == {"token, free practice req/s": 17000.0, "token, assignment req/s": 3200.0}
     p99s = [f.read(doc) for f in FIGURES if f.name.strip() == "p99"]
     assert p99s == [3.6, 12.1]
+
+
+def test_the_transcript_insert_figures_read_the_bulk_section() -> None:
+    doc = {"bulk": {"turns": 1000, "first_ms_median": 26.0, "resend_ms_median": 9.5}}
+    by_name = {f.name.strip(): f for f in FIGURES}
+    assert by_name["transcript insert, 1,000 turns"].read(doc) == 26.0
+    assert by_name["the same batch again"].read(doc) == 9.5
+    assert by_name["the same batch again"].read({}) is None
