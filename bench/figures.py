@@ -92,6 +92,8 @@ FIGURES = (
     Figure("  p99", "ms", _token("ours_assignment", "p99_ms"), True),
     Figure("transcript insert, 1,000 turns", "ms", _section_key("bulk", "first_ms_median"), True),
     Figure("  the same batch again", "ms", _section_key("bulk", "resend_ms_median"), True),
+    Figure("transcript insert, a call's batch", "ms", _section_key("bulk", "call_batch_ms_median"), True),
+    Figure("  the same batch again", "ms", _section_key("bulk", "call_batch_resend_ms_median"), True),
 )  # fmt: skip
 
 

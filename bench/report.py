@@ -137,7 +137,15 @@ def cost_rows(r: CostResult) -> list[Row]:
 
 def bulk_rows(r: BulkResult) -> list[Row]:
     resend = f"re-send {r.resend_ms_median:.1f} ms (median of {r.rounds})"
-    return [(f"transcript insert, {r.turns} turns", f"{r.first_ms_median:.1f} ms", resend)]
+    call_resend = f"re-send {r.call_batch_resend_ms_median:.2f} ms (median of {r.call_batches})"
+    return [
+        (f"transcript insert, {r.turns} turns", f"{r.first_ms_median:.1f} ms", resend),
+        (
+            f"transcript insert, a call's batch ({r.call_batch_turns} turns)",
+            f"{r.call_batch_ms_median:.2f} ms",
+            call_resend,
+        ),
+    ]
 
 
 def _line(cells: Row, widths: list[int]) -> str:
