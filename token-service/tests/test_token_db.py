@@ -7,13 +7,17 @@ from token_test_helpers import Client, Rows, as_user, internal
 from token_service.db import Pool, check_idle, once_more_if_lost
 
 
-async def _terminate_others(database_url: str) -> int:
-    """End every other backend of the database, as a Postgres restart does (with a goodbye), and
-    wait until they are gone, as a restarted server's clients find them."""
+async def _terminate(database_url: str, pid: int | None = None) -> int:
+    """End backend `pid`, or every other backend of the database as a Postgres restart does (with
+    a goodbye), and wait until they are gone, as a restarted server's clients find them. Returns
+    how many were ended."""
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
         cur = await conn.execute(
-            "SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity"
+            "SELECT count(*) FILTER (WHERE ended) FROM ("
+            " SELECT pg_terminate_backend(pid, 10000) AS ended FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND (%(pid)s::int IS NULL OR pid = %(pid)s)) AS t",
+            {"pid": pid},
         )
         row = await cur.fetchone()
     assert row is not None
@@ -28,17 +32,9 @@ async def test_the_first_request_after_every_pooled_connection_died_succeeds(
     created = await client.post("/api/internal/sessions", json=body, headers=internal())
     assert created.status_code == 200, created.text
     session_id = created.json()["sessionId"]
-    assert await _terminate_others(database_url) >= 1
+    assert await _terminate(database_url) >= 1
     response = await client.get(f"/api/sessions/{session_id}", headers=as_user(user_id))
     assert response.status_code == 200, response.text
-
-
-async def _terminate(database_url: str, pid: int) -> None:
-    """End one backend and wait until it is gone (so its goodbye is already on its socket)."""
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        cur = await conn.execute("SELECT pg_terminate_backend(%s, 10000)", [pid])
-        row = await cur.fetchone()
-    assert row == (True,)
 
 
 async def test_work_that_met_a_connection_dying_in_use_runs_once_more(database_url: str) -> None:
@@ -52,7 +48,7 @@ async def test_work_that_met_a_connection_dying_in_use_runs_once_more(database_u
                 if runs == 1:
                     # Only the connection in use dies, after the checkout's check: the pool's
                     # other connection (it may grow to two) must not die unseen in between.
-                    await _terminate(database_url, conn.info.backend_pid)
+                    assert await _terminate(database_url, conn.info.backend_pid) == 1
                 await conn.execute("SELECT 1")
         except psycopg.OperationalError:
             return 503
