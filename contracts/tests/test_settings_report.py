@@ -1,6 +1,13 @@
 """One line for settings a program cannot start with, the same in every program."""
 
-from training_contracts import settings_error, settings_help, validation_settings_error
+import pytest
+
+from training_contracts import (
+    read_settings,
+    settings_error,
+    settings_help,
+    validation_settings_error,
+)
 
 
 def test_missing_then_invalid_in_one_line() -> None:
@@ -29,3 +36,12 @@ def test_help_lists_the_names_wrapped() -> None:
     text = settings_help(["A"], [f"OPTIONAL_{i}" for i in range(20)])
     assert text.startswith("Required environment: A. Optional: OPTIONAL_0, OPTIONAL_1,")
     assert all(len(line) <= 100 for line in text.splitlines())
+
+
+def test_a_value_error_that_is_not_a_validation_error_passes_through() -> None:
+    class Broken:
+        def __init__(self) -> None:
+            raise ValueError("not a settings problem")
+
+    with pytest.raises(ValueError, match="not a settings problem"):
+        read_settings(Broken)

@@ -9,10 +9,10 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, ValidationError
+from pydantic import Field, StringConstraints
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from training_contracts import SettingsError, settings_help, validation_settings_error
+from training_contracts import SettingsError, read_settings, settings_help_for
 
 __all__ = [
     "CALLS_PER_CPU",
@@ -20,7 +20,6 @@ __all__ = [
     "SettingsError",
     "environment_help",
     "load_settings",
-    "required_variables",
 ]
 
 Required = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -102,23 +101,12 @@ class Settings(BaseSettings):
     """Job processes kept warm; unset: LiveKit's default (one per CPU in production, 0 in dev)."""
 
 
-def required_variables() -> tuple[str, ...]:
-    """The variables the worker cannot do without, in the class's order."""
-    fields = Settings.model_fields.items()
-    return tuple(name.upper() for name, field in fields if field.is_required())
-
-
 def environment_help() -> str:
     """`--help`'s list of the settings, from Settings itself."""
-    required = required_variables()
-    optional = [name.upper() for name in Settings.model_fields if name.upper() not in required]
-    return settings_help(required, optional)
+    return settings_help_for(Settings)
 
 
 def load_settings() -> Settings:
     """Settings from the process environment, or SettingsError naming every missing or empty
     required variable (and any other invalid one) in one line."""
-    try:
-        return Settings()  # type: ignore[call-arg]  # the required values come from the environment
-    except ValidationError as exc:
-        raise validation_settings_error(exc.errors(), required_variables()) from None
+    return read_settings(Settings)

@@ -111,8 +111,11 @@ from .rooms import CALLER_JOIN_BOUND_S, CallerStatus, RoomNotice
 from .settings_report import (
     EXIT_BAD_SETTINGS,
     SettingsError,
+    read_settings,
+    required_settings,
     settings_error,
     settings_help,
+    settings_help_for,
     validation_settings_error,
 )
 from .web_page import PAGE_CONFIG_PATH, IceServer, PageConfig
@@ -192,7 +195,10 @@ __all__ = [
     "decode_dispatch",
     "encode_dispatch",
     "fill",
+    "read_settings",
+    "required_settings",
     "settings_error",
     "settings_help",
+    "settings_help_for",
     "validation_settings_error",
 ]

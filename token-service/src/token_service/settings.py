@@ -7,16 +7,17 @@ variable stops a command with training_contracts' one line (settings_report) and
 
 import os
 from pathlib import Path
-from typing import Annotated, Final, TypeVar
+from typing import Annotated, Final
 
-from pydantic import Field, StringConstraints, ValidationError, field_validator
+from pydantic import Field, StringConstraints, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from training_contracts import (
     CALLER_JOIN_BOUND_S,
     SettingsError,
-    settings_help,
-    validation_settings_error,
+    read_settings,
+    required_settings,
+    settings_help_for,
 )
 
 __all__ = [
@@ -32,12 +33,10 @@ __all__ = [
     "load_purge_settings",
     "load_schema_settings",
     "load_settings",
-    "required_variables",
 ]
 
 Required = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
-T = TypeVar("T", bound=BaseSettings)
 
 CONFIG: Final = SettingsConfigDict(
     case_sensitive=False, extra="ignore", frozen=True, use_attribute_docstrings=True
@@ -164,41 +163,27 @@ class Settings(DatabaseSettings, RecordingSettings):
         return [origin.strip() for origin in self.allowed_origins.split(",") if origin.strip()]
 
 
-def required_variables(cls: type[BaseSettings]) -> tuple[str, ...]:
-    """The variables `cls` cannot do without, in its fields' order."""
-    return tuple(name.upper() for name, field in cls.model_fields.items() if field.is_required())
-
-
 def environment_help() -> str:
     """`token-service --help`'s list of the settings, from Settings itself."""
-    required = required_variables(Settings)
-    optional = [name.upper() for name in Settings.model_fields if name.upper() not in required]
-    return settings_help(required, optional)
+    return settings_help_for(Settings)
 
 
-REQUIRED_SETTINGS = required_variables(Settings)
+REQUIRED_SETTINGS = required_settings(Settings)
 
 
 def load_settings() -> Settings:
     """Settings from the process environment, or SettingsError naming every missing or empty
     required variable (and any other invalid one) in one line."""
-    return _load(Settings)
+    return read_settings(Settings)
 
 
 def load_database_settings() -> DatabaseSettings:
-    return _load(DatabaseSettings)
+    return read_settings(DatabaseSettings)
 
 
 def load_schema_settings() -> SchemaSettings:
-    return _load(SchemaSettings)
+    return read_settings(SchemaSettings)
 
 
 def load_purge_settings() -> PurgeSettings:
-    return _load(PurgeSettings)
-
-
-def _load(cls: type[T]) -> T:
-    try:
-        return cls()
-    except ValidationError as exc:
-        raise validation_settings_error(exc.errors(), required_variables(cls)) from None
+    return read_settings(PurgeSettings)
