@@ -15,14 +15,13 @@ A handler whose body may be absent takes `data: T | None = None`: Litestar gives
 empty body; a body that is there must be a T (`null` is not one).
 """
 
-import types
-import typing
 from typing import Any
 
 import msgspec
 from litestar import Request
 from litestar.datastructures import State
 from litestar.exceptions import ValidationException
+from litestar.utils.typing import make_non_optional_union
 
 
 def _number(literal: str) -> int | float:
@@ -43,14 +42,6 @@ def decode_body(body: bytes, body_type: Any, where: str) -> Any:
         raise ValidationException(f"Validation failed for {where}: {exc}") from exc
 
 
-def _present(annotation: Any) -> Any:
-    """The type a body that is there must have: `annotation` without its None."""
-    if typing.get_origin(annotation) not in (typing.Union, types.UnionType):
-        return annotation
-    rest = tuple(arg for arg in typing.get_args(annotation) if arg is not type(None))
-    return rest[0] if len(rest) == 1 else typing.Union[rest]  # noqa: UP007
-
-
 class StrictRequest(Request[Any, Any, State]):
     """Litestar's request, its JSON body decoded by `decode_body` into the handler's `data` type
     (Litestar calls `json()` only for a body that is not empty)."""
@@ -60,4 +51,6 @@ class StrictRequest(Request[Any, Any, State]):
         if data is None:
             return await super().json()
         where = f"{self.method} {self.url.path}"
-        return decode_body(await self.body(), _present(data.annotation), where)
+        # A body that is there must have the type without its None.
+        present = make_non_optional_union(data.annotation) if data.is_optional else data.annotation
+        return decode_body(await self.body(), present, where)

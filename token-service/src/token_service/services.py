@@ -57,7 +57,6 @@ class Services:
     metrics: ServiceMetrics
     recording_playback: RecordingPlayback
     recording_uploads: RecordingUploads
-    call_rooms: CallRooms
     room_webhooks: RoomWebhooks
 
 
@@ -140,7 +139,6 @@ def _services(
         recording_uploads=RecordingUploads(
             pool, store, upload_timeout_s=settings.recording_upload_timeout_s
         ),
-        call_rooms=call_rooms,
         room_webhooks=RoomWebhooks(
             webhook_receiver(settings.livekit_api_key, settings.livekit_api_secret), call_rooms
         ),

@@ -47,10 +47,6 @@ class _UploadOperation(ApiOperation):
     links = UPLOADED_RECORDING_LINKS
 
 
-def _media_type(request: Request[Any, Any, State]) -> str:
-    return request.headers.get("content-type", "").split(";")[0].strip().lower()
-
-
 class InternalRecordingController(Controller):
     @put(
         route(INTERNAL_RECORDING_PATH),
@@ -78,7 +74,7 @@ class InternalRecordingController(Controller):
         recording_uploads: NamedDependency[RecordingUploads],
     ) -> RecordingAck:
         return await recording_uploads.store(
-            session_id, attempt, _media_type(request), request.stream()
+            session_id, attempt, request.content_type[0], request.stream()
         )
 
     @post(
