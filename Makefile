@@ -5,6 +5,7 @@ UV := .venv/bin/uv
 LIVEKIT_VERSION := v1.13.5
 LIVEKIT_SERVER := .tools/bin/livekit-server
 CROWD := .tools/bin/crowd
+COMPOSE_CLIENT := .tools/compose/docker-compose
 STAMP := .venv/.installed
 
 .DEFAULT_GOAL := help
@@ -126,7 +127,7 @@ test: compose-client-early lint unit contract-test e2e faults cluster browser co
 # The Compose client takes minutes to build on a new machine, CPU the installs and the call suites
 # leave idle: `make test` starts it at once, and compose-test waits for it (compose-client.sh locks).
 compose-client-early:
-	@mkdir -p .data && nohup nice -n 19 containers/compose-client.sh .tools/compose/docker-compose >.data/compose-client-early.log 2>&1 &
+	@mkdir -p .data && nohup nice -n 19 containers/compose-client.sh $(COMPOSE_CLIENT) >.data/compose-client-early.log 2>&1 &
 
 up: install system-deps livekit-server web ## run the whole stack and the trainee page (http://localhost:3003) locally as processes (Ctrl-C stops it)
 	$(PY) -m devstack up
@@ -135,7 +136,7 @@ up-cluster: install system-deps livekit-server ## the same in the cluster shape:
 	$(PY) -m devstack up --cluster
 
 compose-test: install system-deps livekit-server ## compose.yaml and the Dockerfiles for real on podman (as root; installs it): build, up, one whole call, image checks, down
-	containers/compose-test.sh "$$(command -v livekit-server || echo $(LIVEKIT_SERVER))"
+	containers/compose-test.sh "$$(command -v livekit-server || echo $(LIVEKIT_SERVER))" $(COMPOSE_CLIENT)
 
 deploy-agent: ## stage agent-service with contracts/ beside it and `lk agent deploy` it to LiveKit Cloud
 	containers/deploy-agent.sh

@@ -17,11 +17,13 @@
 # any exit both projects' containers, networks and volumes are removed, and their absence is
 # checked.
 #
-# usage: containers/compose-test.sh LIVEKIT_SERVER_BINARY
+# usage: containers/compose-test.sh LIVEKIT_SERVER_BINARY COMPOSE_CLIENT
+# (COMPOSE_CLIENT: where the Compose client is built, the path `make compose-client-early` builds
+# it at, so this run finds that build and waits for it instead of starting another)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-livekit_bin=${1:?usage: $0 LIVEKIT_SERVER_BINARY}
-compose_bin=$PWD/.tools/compose/docker-compose
+livekit_bin=${1:?usage: $0 LIVEKIT_SERVER_BINARY COMPOSE_CLIENT}
+compose_bin=$(realpath -m "${2:?usage: $0 LIVEKIT_SERVER_BINARY COMPOSE_CLIENT}")
 
 PROJECT=voice-training-compose-test
 CLUSTER=$PROJECT-cluster

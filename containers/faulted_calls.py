@@ -31,7 +31,7 @@ from pathlib import Path
 import httpx
 import msgspec
 
-from devstack.harness import TRAINEE_LINES, clip, stub_script
+from devstack.harness import TRAINEE_LINES, exchange, stub_script, turns_of
 from devstack.heard import Heard, StoredTurn, heard_and_said, unlike_heard
 from devstack.trainee import Trainee
 from devstack.waits import until
@@ -123,11 +123,6 @@ async def begin(stack: Stack, user_id: str) -> Call:
     return Call(trainee, user_id, session_id, attempt, connection_id)
 
 
-async def exchange(trainee: Trainee, line: str) -> None:
-    ended = await trainee.say(await clip(line))
-    await trainee.wait_for_agent_reply(after=ended, timeout=REPLY_TIMEOUT_S)
-
-
 async def stored_as_heard(stack: Stack, call: Call, *, completed: bool) -> SessionView:
     """Until the attempt's stored turns are what the model heard and said (and the attempt is
     completed, when `completed`); AssertionError with the difference after STORED_TIMEOUT_S."""
@@ -143,9 +138,9 @@ async def stored_as_heard(stack: Stack, call: Call, *, completed: bool) -> Sessi
         except httpx.HTTPError as exc:  # a token service still starting, as after a deploy
             problem = f"token service: {type(exc).__name__}: {exc}"
             return None
-        turns = [t for t in session.turns if t.attempt_number == call.attempt]
+        turns = turns_of(session, call.attempt)
         stored = [StoredTurn(str(t.role), t.content, t.turn_order) for t in turns]
-        problem = unlike_heard(sorted(stored, key=lambda t: t.turn_order), heard) or ""
+        problem = unlike_heard(stored, heard) or ""
         if not problem and completed and session.status != "completed":
             problem = f"attempt {call.attempt} still {session.status}"
         return None if problem else session
@@ -161,7 +156,7 @@ async def faulted(stack: Stack, user_id: str, fault: Callable[[Call], Awaitable[
     started = time.monotonic()
     call = await begin(stack, user_id)
     try:
-        await exchange(call.trainee, SAID[0])
+        await exchange(call.trainee, [SAID[0]], timeout=REPLY_TIMEOUT_S)
         await fault(call)
     finally:
         await call.trainee.leave()
@@ -171,7 +166,7 @@ async def faulted(stack: Stack, user_id: str, fault: Callable[[Call], Awaitable[
 
 async def agent_killed_while_token_service_down(stack: Stack, call: Call) -> None:
     stack.run("stop", "--timeout", "5", "token-service")
-    await exchange(call.trainee, SAID[1])
+    await exchange(call.trainee, [SAID[1]], timeout=REPLY_TIMEOUT_S)
     spool = stack.spool_dir()
 
     async def spooled() -> int | None:
@@ -199,7 +194,7 @@ def mid_call(stack: Stack, *command: str) -> Callable[[Call], Awaitable[None]]:
 
     async def fault(call: Call) -> None:
         stack.run(*command)
-        await exchange(call.trainee, SAID[1])
+        await exchange(call.trainee, [SAID[1]], timeout=REPLY_TIMEOUT_S)
 
         async def answered() -> bool | None:
             heard = await stack.heard(call.connection_id)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import httpx
+from collections.abc import Iterable
+
 from cluster_support import (
     Samples,
     converse,
@@ -14,22 +15,31 @@ from cluster_support import (
 )
 
 from devstack.cluster import ClusterStack
+from devstack.harness import FrontendApi
 from devstack.waits import until
-from training_contracts import EVALUATION_PATH, TOKEN_PATH, USER_ID_HEADER, fill
+from training_contracts import TOKEN_PATH
 
 TS = "token-service"
 TOKEN_SERVICES = (TS, "token-service-2")
 WORKERS = ("agent", "agent-2")
 
 
-def scrape_all(cluster: ClusterStack, names: tuple[str, ...]) -> Samples:
+def scrape_each(cluster: ClusterStack, names: tuple[str, ...]) -> dict[str, Samples]:
+    return {name: scrape(cluster.metrics_urls[name]) for name in names}
+
+
+def added_up(each: Iterable[Samples]) -> Samples:
     """The services' samples added up: the call's job may run on either worker, and each worker
     stores through a token service of its own."""
     summed: Samples = {}
-    for name in names:
-        for key, value in scrape(cluster.metrics_urls[name]).items():
+    for samples in each:
+        for key, value in samples.items():
             summed[key] = summed.get(key, 0.0) + value
     return summed
+
+
+def scrape_all(cluster: ClusterStack, names: tuple[str, ...]) -> Samples:
+    return added_up(scrape_each(cluster, names).values())
 
 
 async def test_metrics_move_with_a_call(cluster: ClusterStack, user_id: str) -> None:
@@ -41,13 +51,11 @@ async def test_metrics_move_with_a_call(cluster: ClusterStack, user_id: str) -> 
     await call.trainee.leave()
     record_placement("metrics", cluster, call)
     view = await stored_session(cluster, call, via=TS)
-    async with httpx.AsyncClient(timeout=30.0, trust_env=False) as client:
-        evaluated = await client.post(
-            cluster.token_services[TS].url + fill(EVALUATION_PATH, session_id=call.session_id),
-            headers={USER_ID_HEADER: user_id},
-        )
+    frontend = FrontendApi(cluster.token_services[TS].url)
+    evaluated = await frontend.request_evaluation(user_id, call.session_id)
     assert evaluated.status_code == 200, evaluated.text
-    ts_after = scrape_all(cluster, TOKEN_SERVICES)
+    per_service = scrape_each(cluster, TOKEN_SERVICES)
+    ts_after = added_up(per_service.values())
 
     def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
         return total(after, name, **labels) - total(before, name, **labels)
@@ -68,8 +76,7 @@ async def test_metrics_move_with_a_call(cluster: ClusterStack, user_id: str) -> 
     token_route = {"route": TOKEN_PATH, "method": "POST", "status": "200"}
     assert moved(ts_before, ts_after, "token_service_request_seconds_count", **token_route) == 1
     assert moved(ts_before, ts_after, "token_service_evaluation_seconds_count", outcome="ok") == 1
-    for name in TOKEN_SERVICES:
-        pool = scrape(cluster.metrics_urls[name])
+    for name, pool in per_service.items():
         held = gauge(pool, "token_service_db_pool_connections")
         in_use = gauge(pool, "token_service_db_pool_connections_in_use")
         assert held >= 1, name

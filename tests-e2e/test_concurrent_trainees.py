@@ -12,6 +12,7 @@ from devstack.harness import (
     exchange,
     record_latency,
     start_call,
+    stub_connections_since,
     turns_of,
 )
 from devstack.stack import Stack
@@ -65,8 +66,7 @@ async def test_two_calls_do_not_mix(
 
     # Each Realtime connection was instructed with its own trainee's scenario.
     prompts = {s["id"]: s["prompt"].rstrip() for s in demo["scenarios"]}
-    state = await asyncio.to_thread(stack.stub_state)
-    fresh = [c for c in state["connections"] if c["connected_at"] >= since_wall - 0.5]
+    fresh = await stub_connections_since(stack, since_wall - 0.5, 2)
     assert len(fresh) == 2, [c["id"] for c in fresh]
     instructed = sorted(
         next(sid for sid, prompt in prompts.items() if c["instructions"].startswith(prompt))

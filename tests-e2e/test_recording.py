@@ -4,8 +4,6 @@ recorder, delivers the Ogg file to the token service, and the trainee plays it b
 seed-demo makes one demo assignment require recording (`requireRecording`), not the other.
 """
 
-# Deadlines are these waits' contract (the failure says what never came).
-
 import time
 from typing import Any
 

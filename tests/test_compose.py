@@ -7,13 +7,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
 from agent_service.settings import Settings as AgentSettings
-from devstack.settings_doc import compose_variables
+from devstack.settings_doc import compose_variables, rows_of
 from devstack.web import DEFAULT_PORT, NO_CALLER_TIMEOUT_MS
 from token_service.seed import DEMO
 from token_service.settings import Settings as TokenServiceSettings
@@ -26,6 +25,11 @@ COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "compose.yaml").read_text())
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 CLUSTER_FILE: dict[str, Any] = yaml.safe_load((ROOT / "compose.cluster.yaml").read_text())
 CLUSTER: dict[str, dict[str, Any]] = CLUSTER_FILE["services"]
+OFFLINE_ENV: dict[str, str] = dict(
+    line.split("=", 1)
+    for line in (ROOT / "offline.env").read_text().splitlines()
+    if line and not line.startswith("#")
+)
 OUR_SETTINGS: dict[str, type[BaseSettings]] = {
     "token-service": TokenServiceSettings,
     "agent-service": AgentSettings,
@@ -155,13 +159,8 @@ def test_environment_names_match_what_settings_read(service: str) -> None:
 
 def test_offline_profile_adds_the_stub_and_points_services_at_it() -> None:
     assert SERVICES["openai-stub"]["profiles"] == ["offline"]
-    offline = dict(
-        line.split("=", 1)
-        for line in (ROOT / "offline.env").read_text().splitlines()
-        if line and not line.startswith("#")
-    )
-    assert offline["COMPOSE_PROFILES"] == "offline"
-    assert offline["OPENAI_BASE_URL"].startswith("http://openai-stub:8090")
+    assert OFFLINE_ENV["COMPOSE_PROFILES"] == "offline"
+    assert OFFLINE_ENV["OPENAI_BASE_URL"].startswith("http://openai-stub:8090")
     for service in OUR_SETTINGS:
         assert "${OPENAI_BASE_URL" in SERVICES[service]["environment"]["OPENAI_BASE_URL"]
 
@@ -321,10 +320,9 @@ def test_the_page_names_the_published_token_service_and_the_seeded_demo_users() 
 
 
 def test_the_pages_environment_is_its_settings() -> None:
-    fields = msgspec.inspect.type_info(PageSettings)
-    assert isinstance(fields, msgspec.inspect.StructType)
-    every = {field.name.upper() for field in fields.fields}
-    required = {field.name.upper() for field in fields.fields if field.required}
+    rows = rows_of(PageSettings)
+    every = {name for name, _, _ in rows}
+    required = {name for name, default, _ in rows if default == "required"}
     given = set(WEB["environment"])
     assert not given - every, (
         f"web: compose sets variables its settings never read: {given - every}"
@@ -333,10 +331,7 @@ def test_the_pages_environment_is_its_settings() -> None:
 
 
 def test_offline_env_sets_only_compose_s_own_variables_and_those_the_compose_files_read() -> None:
-    offline = [
-        line.split("=", 1)[0]
-        for line in (ROOT / "offline.env").read_text().splitlines()
-        if line and not line.startswith("#")
-    ]
     read = set(compose_variables(ROOT))
-    assert [name for name in offline if not name.startswith("COMPOSE_") and name not in read] == []
+    assert [
+        name for name in OFFLINE_ENV if not name.startswith("COMPOSE_") and name not in read
+    ] == []

@@ -25,7 +25,8 @@ REGISTER_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 20.0
 """How long a worker may drain its calls after SIGTERM before it is killed."""
 
-_REGISTERED = r"registered worker"
+REGISTERED_LINE = r"registered worker"
+"""What a worker logs once livekit-server has registered it (a pattern for wait_for_line)."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def agent_worker(
         env={**env, "SPOOL_DIR": str(spool_dir), "AGENT_HEALTH_PORT": str(health_port)},
     )
     try:
-        process.wait_for_line(_REGISTERED, REGISTER_TIMEOUT_S)
+        process.wait_for_line(REGISTERED_LINE, REGISTER_TIMEOUT_S)
         registered_after_s = time.monotonic() - started
         yield AgentWorker(name, process, health_port, spool_dir, registered_after_s)
     finally:

@@ -24,7 +24,7 @@ from typing import Any
 
 from training_contracts import LIVEKIT_WEBHOOK_PATH
 
-from .agent import REGISTER_TIMEOUT_S
+from .agent import REGISTER_TIMEOUT_S, REGISTERED_LINE
 from .livekit import LiveKitServer, livekit_server
 from .ports import free_port
 from .redis import RedisServer, redis_server
@@ -39,7 +39,6 @@ spread, and to survive the loss of one of its kind."""
 
 _ROOM_STARTED = "starting RTC session"
 """What the node hosting a room logs when a participant's session on it starts."""
-_REGISTERED = "registered worker"
 _NODE_ID = re.compile(r'"nodeID":\s*"(ND_\w+)"')
 
 
@@ -110,14 +109,17 @@ class ClusterStack(Stack):
         )
         self.livekit = self.nodes[_node(1)]
 
+    def _node_index(self, name: str) -> int:
+        """Node `name`'s number, from 1: its worker and token service carry the same."""
+        return list(self._node_ports).index(name) + 1
+
     def start_node(self, name: str) -> LiveKitServer:
         """Start node `name` (again), on its port, with the same Redis."""
         if name in self.nodes:
             raise StackError(f"{name} is already running")
         # Each node posts its webhooks to a token service of its own: the rooms' state is in
         # Postgres, so whichever process a room's events land on, every one can act on it.
-        index = list(self._node_ports).index(name) + 1
-        token_service = self._ts_ports[_token_service(index)]
+        token_service = self._ts_ports[_token_service(self._node_index(name))]
         node = livekit_server(
             log_dir=self.log_dir,
             port=self._node_ports[name],
@@ -137,10 +139,10 @@ class ClusterStack(Stack):
         """After `stop_node(name)`: the node runs again, and its worker, which kept trying to
         reach it (livekit-agents retries with a growing back-off), is registered with it again,
         as when the cluster started."""
-        worker = self.workers[_worker(list(self._node_ports).index(name) + 1)]
+        worker = self.workers[_worker(self._node_index(name))]
         mark = len(worker.process.log_text())
         self.start_node(name)
-        worker.process.wait_for_line(_REGISTERED, REGISTER_TIMEOUT_S, start=mark)
+        worker.process.wait_for_line(REGISTERED_LINE, REGISTER_TIMEOUT_S, start=mark)
 
     # -- the services ----------------------------------------------------------------------------
 

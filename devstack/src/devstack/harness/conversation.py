@@ -103,11 +103,14 @@ async def agent_refuses(
     return join_to_error
 
 
-async def exchange(trainee: Trainee, lines: Sequence[str]) -> None:
-    """Say each line and wait for the caller's spoken answer before the next one."""
+async def exchange(
+    trainee: Trainee, lines: Sequence[str], *, timeout: float = REPLY_TIMEOUT_S
+) -> None:
+    """Say each line and wait (up to `timeout` s) for the caller's spoken answer before the next
+    one."""
     for line in lines:
         ended = await trainee.say(await clip(line))
-        await trainee.wait_for_agent_reply(after=ended, timeout=REPLY_TIMEOUT_S)
+        await trainee.wait_for_agent_reply(after=ended, timeout=timeout)
 
 
 async def stub_connections_since(
